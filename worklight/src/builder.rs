@@ -1,0 +1,363 @@
+//! The front door: every optional setting of a pool.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::core::{Core, Settings, SpawnFn, Targets};
+use crate::error::BuildError;
+use crate::failure::JobError;
+use crate::inbox::Inbox;
+use crate::job::{BoxError, Job};
+use crate::kind::{Closures, Kind, SetupFn, TeardownFn, WorkerInfo};
+use crate::outbox::Outbox;
+use crate::pool::{Pool, WorkerPool};
+use crate::sink::{Sink, Target};
+
+/// Settings for a closure pool: build an owned [`WorkerPool`] with
+/// [`build`](Builder::build), or run a scoped pool with
+/// [`scope`](Builder::scope).
+///
+/// ```
+/// use std::time::Duration;
+/// let pool = worklight::WorkerPool::builder()
+///     .workers(4)
+///     .name("Fetcher")
+///     .suffix("-a")
+///     .stack_size(256 * 1024)
+///     .capacity(1_000)
+///     .stagger(Duration::from_millis(1))
+///     .build()
+///     .unwrap();
+/// pool.inbox.put(|| std::thread::current().name().unwrap().to_owned()).unwrap();
+/// assert!(pool.outbox.get().unwrap().starts_with("Fetcher-"));
+/// ```
+pub struct Builder<T, S = ()> {
+    pub(crate) settings: Settings,
+    setup: Arc<SetupFn<S>>,
+    custom_setup: bool,
+    teardown: Option<Arc<TeardownFn<S>>>,
+    inbox: Option<Inbox<Job<'static, T, S>>>,
+    pub(crate) outbox: Option<Arc<dyn Sink<T>>>,
+    pub(crate) errbox: Option<Arc<dyn Sink<JobError>>>,
+}
+
+impl<T, S> fmt::Debug for Builder<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("workers", &self.settings.workers)
+            .field("capacity", &self.settings.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Send + 'static> Default for Builder<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Send + 'static> Builder<T> {
+    /// Default settings: one worker per available core, unbounded inbox,
+    /// threads named `Worker-<n>`, the pool's own outbox and errbox.
+    ///
+    /// ```
+    /// let pool = worklight::Builder::<u32>::new().build().unwrap();
+    /// assert!(pool.poolsize() >= 1);
+    /// ```
+    pub fn new() -> Self {
+        Builder {
+            settings: Settings::default(),
+            setup: Arc::new(|_: &WorkerInfo| Ok(())),
+            custom_setup: false,
+            teardown: None,
+            inbox: None,
+            outbox: None,
+            errbox: None,
+        }
+    }
+
+    /// Gives each worker its own state, made by `setup` on the worker's
+    /// thread when it starts: a connection, a buffer, a client. Jobs made
+    /// with [`Job::stateful`] get `&mut` access to it; other jobs are put as
+    /// before. `build` and `summon` wait until every new worker's setup has
+    /// run, and report the first failure (an error or a panic) as
+    /// [`BuildError::Setup`]; at build, the pool is then not started. A
+    /// worker keeps its state after a job that panicked.
+    ///
+    /// ```
+    /// use worklight::{BuildError, Job, WorkerPool};
+    /// let pool = WorkerPool::builder()
+    ///     .workers(2)
+    ///     .worker_setup(|w| Ok::<_, std::io::Error>(w.index() * 100))
+    ///     .build()
+    ///     .unwrap();
+    /// pool.inbox.put(Job::stateful(|base: &mut usize| *base)).unwrap();
+    /// pool.exile().unwrap();
+    /// assert!(pool.outbox.get().unwrap() % 100 == 0);
+    ///
+    /// let broken = WorkerPool::<()>::builder()
+    ///     .worker_setup(|_| Err::<(), _>("no database"))
+    ///     .build();
+    /// assert!(matches!(broken, Err(BuildError::Setup { .. })));
+    /// ```
+    pub fn worker_setup<S2, E, F>(self, setup: F) -> Builder<T, S2>
+    where
+        F: Fn(&WorkerInfo) -> Result<S2, E> + Send + Sync + 'static,
+        E: Into<BoxError>,
+    {
+        Builder {
+            settings: self.settings,
+            setup: Arc::new(move |info: &WorkerInfo| setup(info).map_err(Into::into)),
+            custom_setup: true,
+            teardown: None,
+            inbox: None,
+            outbox: self.outbox,
+            errbox: self.errbox,
+        }
+    }
+}
+
+impl<T: Send + 'static, S: 'static> Builder<T, S> {
+    /// The number of workers to start with (at least 1).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.settings.workers = n;
+        self
+    }
+
+    /// The worker threads' name before `-<n>`; `Worker` by default.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.settings.name = name.into();
+        self
+    }
+
+    /// A suffix after the worker threads' `Worker-<n>` names.
+    pub fn suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.settings.suffix = suffix.into();
+        self
+    }
+
+    /// The worker threads' stack size in bytes.
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.settings.stack_size = Some(bytes);
+        self
+    }
+
+    /// Bounds the inbox: `put` blocks while it holds `n` jobs, `try_put` and
+    /// `put_timeout` hand the job back. Not with a caller-supplied inbox,
+    /// which has its own bound.
+    pub fn capacity(mut self, n: usize) -> Self {
+        self.settings.capacity = Some(n);
+        self
+    }
+
+    /// Starts the pool paused: jobs queue until [`resume`](Pool::resume).
+    pub fn paused(mut self) -> Self {
+        self.settings.paused = true;
+        self
+    }
+
+    /// Ramps up: worker k takes its first job k × `stagger` after the pool
+    /// starts (and likewise for [`summon`](Pool::summon)).
+    pub fn stagger(mut self, stagger: Duration) -> Self {
+        self.settings.stagger = Some(stagger);
+        self
+    }
+
+    /// Runs `hook` on each worker's thread when it starts, before its setup.
+    /// A panic in it counts as a failed setup.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let s = started.clone();
+    /// let pool = worklight::WorkerPool::<()>::builder()
+    ///     .workers(3)
+    ///     .on_worker_start(move |_| { s.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// pool.exile().unwrap();
+    /// assert_eq!(started.load(Ordering::SeqCst), 3);
+    /// ```
+    pub fn on_worker_start(mut self, hook: impl Fn(&WorkerInfo) + Send + Sync + 'static) -> Self {
+        self.settings.on_start = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs `hook` on each worker's thread as it leaves, after its teardown.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let stopped = Arc::new(AtomicUsize::new(0));
+    /// let s = stopped.clone();
+    /// let pool = worklight::WorkerPool::<()>::builder()
+    ///     .workers(2)
+    ///     .on_worker_stop(move |_| { s.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// pool.banish(1);
+    /// pool.exile().unwrap();
+    /// assert_eq!(stopped.load(Ordering::SeqCst), 2);
+    /// ```
+    pub fn on_worker_stop(mut self, hook: impl Fn(&WorkerInfo) + Send + Sync + 'static) -> Self {
+        self.settings.on_stop = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs `teardown` with a worker's state when the worker leaves.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let used = Arc::new(Mutex::new(Vec::new()));
+    /// let u = used.clone();
+    /// let pool = worklight::WorkerPool::builder()
+    ///     .workers(1)
+    ///     .worker_setup(|_| Ok::<_, std::io::Error>(0u32))
+    ///     .worker_teardown(move |jobs_run: u32, _| u.lock().unwrap().push(jobs_run))
+    ///     .build()
+    ///     .unwrap();
+    /// for _ in 0..3 {
+    ///     pool.inbox.put(worklight::Job::stateful(|n: &mut u32| *n += 1)).unwrap();
+    /// }
+    /// pool.exile().unwrap();
+    /// assert_eq!(*used.lock().unwrap(), vec![3]);
+    /// ```
+    pub fn worker_teardown(
+        mut self,
+        teardown: impl Fn(S, &WorkerInfo) + Send + Sync + 'static,
+    ) -> Self {
+        self.teardown = Some(Arc::new(teardown));
+        self
+    }
+
+    /// Takes jobs from a caller-supplied inbox — one shared by several
+    /// pools, or fed by other threads — instead of a new one. It closes when
+    /// the last pool fed by it is exiled.
+    pub fn inbox(mut self, inbox: Inbox<Job<'static, T, S>>) -> Self {
+        self.inbox = Some(inbox);
+        self
+    }
+
+    /// Delivers results to a caller-supplied box instead of the pool's own
+    /// outbox (which then stays empty): a crossbeam or std channel sender,
+    /// a [`callback`](crate::callback), or your own [`Sink`]. If its reader
+    /// is gone, results are dropped and counted in
+    /// [`Metrics::discarded`](crate::Metrics::discarded); a bounded channel
+    /// nobody reads blocks the workers (and so `exile`) until it is read.
+    ///
+    /// ```
+    /// let (tx, rx) = crossbeam_channel::unbounded();
+    /// let pool = worklight::WorkerPool::builder().workers(2).outbox(tx).build().unwrap();
+    /// pool.inbox.put(|| 5).unwrap();
+    /// pool.exile().unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// ```
+    pub fn outbox(mut self, sink: impl Sink<T> + 'static) -> Self {
+        self.outbox = Some(Arc::new(sink));
+        self
+    }
+
+    /// Delivers failures to a caller-supplied box instead of the pool's own
+    /// errbox (which then stays empty); as [`outbox`](Builder::outbox).
+    ///
+    /// ```
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let pool = worklight::WorkerPool::<()>::builder().errbox(tx).build().unwrap();
+    /// pool.inbox.put(|| panic!("to the channel")).unwrap();
+    /// pool.exile().unwrap();
+    /// assert_eq!(rx.recv().unwrap().panic().unwrap().message(), "to the channel");
+    /// ```
+    pub fn errbox(mut self, sink: impl Sink<JobError> + 'static) -> Self {
+        self.errbox = Some(Arc::new(sink));
+        self
+    }
+
+    /// Builds the pool and starts its workers.
+    ///
+    /// Errors: zero workers or zero capacity; a capacity with a
+    /// caller-supplied inbox; a closed caller-supplied inbox; a thread that
+    /// could not be started; a worker setup that failed.
+    pub fn build(self) -> Result<WorkerPool<T, S>, BuildError> {
+        let inbox = self.take_inbox()?;
+        let kind = Closures::new(self.setup, self.custom_setup, self.teardown);
+        let spawner: Box<SpawnFn<'static>> = Box::new(|b, body| b.spawn(body).map(Some));
+        assemble(
+            self.settings,
+            kind,
+            inbox,
+            self.outbox,
+            self.errbox,
+            spawner,
+        )
+    }
+
+    fn take_inbox(&self) -> Result<Inbox<Job<'static, T, S>>, BuildError> {
+        take_inbox(&self.settings, self.inbox.clone())
+    }
+
+    pub(crate) fn into_scoped_parts(self) -> Result<ScopedParts<T, S>, BuildError> {
+        if self.inbox.is_some() {
+            return Err(BuildError::Invalid("a scoped pool makes its own inbox"));
+        }
+        Ok(ScopedParts {
+            settings: self.settings,
+            setup: self.setup,
+            custom_setup: self.custom_setup,
+            teardown: self.teardown,
+            outbox: self.outbox,
+            errbox: self.errbox,
+        })
+    }
+}
+
+/// What a scoped pool takes from a builder.
+pub(crate) struct ScopedParts<T, S> {
+    pub(crate) settings: Settings,
+    pub(crate) setup: Arc<SetupFn<S>>,
+    pub(crate) custom_setup: bool,
+    pub(crate) teardown: Option<Arc<TeardownFn<S>>>,
+    pub(crate) outbox: Option<Arc<dyn Sink<T>>>,
+    pub(crate) errbox: Option<Arc<dyn Sink<JobError>>>,
+}
+
+/// The caller's inbox, or a new one with the configured bound.
+pub(crate) fn take_inbox<I>(
+    settings: &Settings,
+    given: Option<Inbox<I>>,
+) -> Result<Inbox<I>, BuildError> {
+    match (given, settings.capacity) {
+        (_, Some(0)) => Err(BuildError::ZeroCapacity),
+        (Some(_), Some(_)) => Err(BuildError::Invalid(
+            "capacity is set on the caller-supplied inbox, not on the builder",
+        )),
+        (Some(inbox), None) => Ok(inbox),
+        (None, capacity) => Ok(Inbox::with_capacity(capacity)),
+    }
+}
+
+/// Makes the pool's own boxes, wires in the caller's, and starts the
+/// workers.
+pub(crate) fn assemble<'a, K: Kind + 'a>(
+    settings: Settings,
+    kind: K,
+    inbox: Inbox<K::Item>,
+    outbox: Option<Arc<dyn Sink<K::Output> + 'a>>,
+    errbox: Option<Arc<dyn Sink<JobError<K::Error>> + 'a>>,
+    spawner: Box<SpawnFn<'a>>,
+) -> Result<Pool<'a, K>, BuildError> {
+    let (out_tx, out_rx) = crossbeam_channel::unbounded();
+    let (err_tx, err_rx) = crossbeam_channel::unbounded();
+    let targets = Targets {
+        out: outbox.map_or(Target::Own(out_tx), Target::Custom),
+        err: errbox.map_or(Target::Own(err_tx), Target::Custom),
+    };
+    let core = Core::new(settings, kind, inbox, targets, spawner)?;
+    core.launch()?;
+    Ok(Pool::from_core(
+        core,
+        Outbox::new(out_rx),
+        Outbox::new(err_rx),
+    ))
+}

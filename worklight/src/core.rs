@@ -1,0 +1,442 @@
+//! The state a pool's handle and its workers share, and the operations on
+//! it: starting workers, pause, banish, and every exile path.
+//!
+//! # Exile
+//!
+//! Every exile path begins the same way, under the inbox lock: the pool
+//! leaves `Run` mode (detaching from its inbox, which closes if it was the
+//! last pool fed by it), pending banishes are cancelled, and every worker is
+//! woken. Then:
+//! - `exile` (mode `Drain`) waits for the workers, who leave once the inbox
+//!   is empty. If no worker is left (all banished) and the inbox still holds
+//!   jobs, one worker is started to work them off.
+//! - `exile_now` (mode `Now`) takes every queued job off a closed inbox and
+//!   hands it back; workers leave after their current job.
+//! - `exile_timeout` drains like `exile` until its deadline, then acts as
+//!   `exile_now` without waiting for the workers still running a job.
+//!
+//! Once every worker has left, the pool drops its own senders, which is what
+//! ends the waiting reads on its outbox and errbox.
+
+use std::io;
+use std::sync::atomic::Ordering::Relaxed;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::control::{Control, Mode};
+use crate::error::{BuildError, ExileError, Exit};
+use crate::failure::JobError;
+use crate::inbox::Inbox;
+use crate::kind::{Kind, WorkerInfo};
+use crate::metrics::{Metrics, PoolStats};
+use crate::sink::Target;
+use crate::startup::Startup;
+use crate::sync::{Arc, Condvar, Mutex};
+use crate::worker;
+
+/// Starts a thread with the given settings running `body`; returns its
+/// handle when the thread must be joined by the pool (owned pools), `None`
+/// when someone else joins it (scoped pools: the scope).
+pub(crate) type SpawnFn<'a> = dyn Fn(std::thread::Builder, Box<dyn FnOnce() + Send + 'a>) -> io::Result<Option<JoinHandle<()>>>
+    + Send
+    + Sync
+    + 'a;
+
+pub(crate) type Hook = std::sync::Arc<dyn Fn(&WorkerInfo) + Send + Sync>;
+
+/// Settings shared by every kind of pool.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) workers: usize,
+    pub(crate) name: String,
+    pub(crate) suffix: String,
+    pub(crate) stack_size: Option<usize>,
+    pub(crate) capacity: Option<usize>,
+    pub(crate) paused: bool,
+    pub(crate) stagger: Option<Duration>,
+    pub(crate) on_start: Option<Hook>,
+    pub(crate) on_stop: Option<Hook>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            name: String::from("Worker"),
+            suffix: String::new(),
+            stack_size: None,
+            capacity: None,
+            paused: false,
+            stagger: None,
+            on_start: None,
+            on_stop: None,
+        }
+    }
+}
+
+/// Where a pool's workers deliver.
+pub(crate) struct Targets<'a, K: Kind> {
+    pub(crate) out: Target<'a, K::Output>,
+    pub(crate) err: Target<'a, JobError<K::Error>>,
+}
+
+impl<K: Kind> Clone for Targets<'_, K> {
+    fn clone(&self) -> Self {
+        Targets {
+            out: self.out.clone(),
+            err: self.err.clone(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Roster {
+    /// Worker threads started and not yet finished.
+    threads: usize,
+    next_index: usize,
+    handles: Vec<JoinHandle<()>>,
+}
+
+static NEXT_POOL_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+pub(crate) struct Core<'a, K: Kind> {
+    pub(crate) id: u64,
+    pub(crate) inbox: Inbox<K::Item>,
+    pub(crate) ctl: Control,
+    pub(crate) kind: K,
+    pub(crate) stats: PoolStats,
+    pub(crate) settings: Settings,
+    /// The senders new workers clone; dropped once every worker has left.
+    targets: Mutex<Option<Targets<'a, K>>>,
+    roster: Mutex<Roster>,
+    exited: Condvar,
+    spawner: Box<SpawnFn<'a>>,
+}
+
+impl<'a, K: Kind + 'a> Core<'a, K> {
+    pub(crate) fn new(
+        settings: Settings,
+        kind: K,
+        inbox: Inbox<K::Item>,
+        targets: Targets<'a, K>,
+        spawner: Box<SpawnFn<'a>>,
+    ) -> Result<Arc<Self>, BuildError> {
+        if settings.workers == 0 {
+            return Err(BuildError::ZeroWorkers);
+        }
+        inbox.attach()?;
+        Ok(Arc::new(Core {
+            id: NEXT_POOL_ID.fetch_add(1, Relaxed),
+            inbox,
+            ctl: Control::new(settings.paused),
+            kind,
+            stats: PoolStats::default(),
+            settings,
+            targets: Mutex::new(Some(targets)),
+            roster: Mutex::new(Roster::default()),
+            exited: Condvar::new(),
+            spawner,
+        }))
+    }
+
+    /// Starts the first workers; on failure stops those already started
+    /// and leaves the inbox's jobs where they are.
+    pub(crate) fn launch(self: &Arc<Self>) -> Result<(), BuildError> {
+        let n = self.settings.workers;
+        if let Err(e) = self.summon(n, self.settings.stagger) {
+            self.abort();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Stops a pool whose start failed: its workers leave at once, and the
+    /// inbox is left open with its jobs (they belong to its other pools or
+    /// to the caller).
+    fn abort(&self) {
+        {
+            let mut st = self.inbox.lock();
+            if self.ctl.mode() == Mode::Run {
+                self.inbox.release_open(&mut st);
+            }
+            self.ctl.advance(Mode::Now);
+            self.wake(&st);
+        }
+        self.join_workers(None);
+        self.targets.lock().take();
+    }
+
+    pub(crate) fn is_own_worker(&self) -> bool {
+        worker::current_pool() == self.id
+    }
+
+    fn wake<G>(&self, _locked: &G) {
+        self.inbox.wake_all();
+        self.ctl.wake.notify_all();
+    }
+
+    /// Starts `n` workers, worker k of them waiting k × `stagger` before its
+    /// first job. With a worker setup, waits until every setup has run.
+    pub(crate) fn summon(
+        self: &Arc<Self>,
+        n: usize,
+        stagger: Option<Duration>,
+    ) -> Result<(), BuildError> {
+        let startup = self.kind.has_setup().then(|| Arc::new(Startup::new(n)));
+        let start = Instant::now();
+        for k in 0..n {
+            {
+                let st = self.inbox.lock();
+                if self.ctl.mode() != Mode::Run {
+                    drop(st);
+                    if let Some(s) = &startup {
+                        s.cancel(n - k);
+                    }
+                    return Err(BuildError::Exiled);
+                }
+                self.ctl.active.fetch_add(1, Relaxed);
+            }
+            let delay = stagger.and_then(|d| start.checked_add(d.checked_mul(k as u32)?));
+            if let Err(e) = self.spawn_reserved(delay, startup.clone()) {
+                if let Some(s) = &startup {
+                    s.cancel(n - k);
+                }
+                return Err(BuildError::Spawn(e));
+            }
+        }
+        if let Some(s) = startup {
+            if let Some((worker, error)) = s.wait() {
+                return Err(BuildError::Setup { worker, error });
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts one worker whose place (`ctl.active`) is already counted;
+    /// gives the place back if the thread cannot be started.
+    fn spawn_reserved(
+        self: &Arc<Self>,
+        delay: Option<Instant>,
+        startup: Option<Arc<Startup>>,
+    ) -> io::Result<()> {
+        let index = {
+            let mut roster = self.roster.lock();
+            roster.handles.retain(|h| !h.is_finished());
+            roster.threads += 1;
+            roster.next_index += 1;
+            roster.next_index - 1
+        };
+        let name = format!("{}-{}{}", self.settings.name, index, self.settings.suffix);
+        let info = WorkerInfo {
+            index,
+            name: name.as_str().into(),
+        };
+        let mut builder = std::thread::Builder::new().name(name);
+        if let Some(size) = self.settings.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let core = Arc::clone(self);
+        let body = Box::new(move || worker::run(core, info, delay, startup));
+        match (self.spawner)(builder, body) {
+            Ok(handle) => {
+                self.stats.spawned.fetch_add(1, Relaxed);
+                self.stats.size_seen(self.ctl.poolsize());
+                if let Some(h) = handle {
+                    self.roster.lock().handles.push(h);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                {
+                    let st = self.inbox.lock();
+                    self.ctl.active.fetch_sub(1, Relaxed);
+                    self.wake(&st);
+                }
+                self.thread_exited();
+                Err(e)
+            }
+        }
+    }
+
+    /// A worker thread is done (called last on the worker's thread).
+    pub(crate) fn thread_exited(&self) {
+        let mut roster = self.roster.lock();
+        roster.threads -= 1;
+        if roster.threads == 0 {
+            self.exited.notify_all();
+        }
+    }
+
+    /// Waits until every worker thread has finished (or `deadline`), then
+    /// joins the handles. Returns whether they all finished.
+    fn join_workers(&self, deadline: Option<Instant>) -> bool {
+        let handles = {
+            let mut roster = self.roster.lock();
+            while roster.threads > 0 {
+                match deadline {
+                    None => roster = self.exited.wait(roster),
+                    Some(d) => {
+                        let (g, timed_out) = self.exited.wait_until(roster, d);
+                        roster = g;
+                        if timed_out && roster.threads > 0 {
+                            return false;
+                        }
+                    }
+                }
+            }
+            std::mem::take(&mut roster.handles)
+        };
+        for h in handles {
+            // Workers catch every panic of user code; a join error would be
+            // a bug in the pool itself, and there is nothing left to clean.
+            let _ = h.join();
+        }
+        true
+    }
+
+    pub(crate) fn targets(&self) -> Option<Targets<'a, K>> {
+        self.targets.lock().clone()
+    }
+
+    /// Begins an exile in `to` mode; returns the jobs taken off for handing
+    /// back, and whether a worker must be started to drain the inbox.
+    fn begin_exile(&self, to: Mode) -> (Vec<K::Item>, bool) {
+        let mut st = self.inbox.lock();
+        if self.ctl.mode() == Mode::Run {
+            self.inbox.release(&mut st);
+        }
+        self.ctl.advance(to);
+        self.ctl.clear_banish();
+        let mut unrun = Vec::new();
+        let mut helper = false;
+        if st.closed {
+            match self.ctl.mode() {
+                Mode::Now => unrun = self.inbox.take_all(&mut st),
+                _ => {
+                    helper = self.ctl.active.load(Relaxed) == 0 && !st.queue.is_empty();
+                    if helper {
+                        self.ctl.active.fetch_add(1, Relaxed);
+                    }
+                }
+            }
+        }
+        self.wake(&st);
+        self.stats
+            .handed_back
+            .fetch_add(unrun.len() as u64, Relaxed);
+        (unrun, helper)
+    }
+
+    /// Starts the helper `begin_exile` asked for; if it cannot start, the
+    /// exile turns immediate and the jobs are handed back.
+    fn start_helper(self: &Arc<Self>) -> Result<(), ExileError<K::Item>> {
+        if let Err(error) = self.spawn_reserved(None, None) {
+            let (unrun, _) = self.begin_exile(Mode::Now);
+            self.finish_exile();
+            return Err(ExileError::Spawn { error, unrun });
+        }
+        Ok(())
+    }
+
+    fn finish_exile(&self) {
+        self.join_workers(None);
+        self.targets.lock().take();
+    }
+
+    pub(crate) fn exile(self: &Arc<Self>) -> Result<(), ExileError<K::Item>> {
+        if self.is_own_worker() {
+            return Err(ExileError::FromOwnWorker);
+        }
+        let (_, helper) = self.begin_exile(Mode::Drain);
+        if helper {
+            self.start_helper()?;
+        }
+        self.finish_exile();
+        Ok(())
+    }
+
+    pub(crate) fn exile_now(&self) -> Result<Vec<K::Item>, ExileError<K::Item>> {
+        if self.is_own_worker() {
+            return Err(ExileError::FromOwnWorker);
+        }
+        let (unrun, _) = self.begin_exile(Mode::Now);
+        self.finish_exile();
+        Ok(unrun)
+    }
+
+    pub(crate) fn exile_timeout(
+        self: &Arc<Self>,
+        timeout: Duration,
+    ) -> Result<Exit<K::Item>, ExileError<K::Item>> {
+        if self.is_own_worker() {
+            return Err(ExileError::FromOwnWorker);
+        }
+        let deadline = Instant::now().checked_add(timeout);
+        let (_, helper) = self.begin_exile(Mode::Drain);
+        if helper {
+            self.start_helper()?;
+        }
+        if self.join_workers(deadline) {
+            self.targets.lock().take();
+            return Ok(Exit::Done);
+        }
+        let (unrun, _) = self.begin_exile(Mode::Now);
+        let running = self.roster.lock().threads;
+        Ok(Exit::TimedOut { unrun, running })
+    }
+
+    /// Exile from `Drop`: as `exile`, but from one of the pool's own jobs it
+    /// only begins the exile (the caller cannot wait for itself).
+    pub(crate) fn exile_on_drop(self: &Arc<Self>) {
+        if self.is_own_worker() {
+            self.begin_exile(Mode::Drain);
+            return;
+        }
+        // A failed helper start hands the jobs back; from Drop there is no
+        // one to hand them to, so they are dropped (documented on `Pool`).
+        let _ = self.exile();
+    }
+
+    pub(crate) fn is_exiled(&self) -> bool {
+        let _st = self.inbox.lock();
+        self.ctl.mode() != Mode::Run
+    }
+
+    pub(crate) fn wait_idle(&self) -> Result<(), ExileError<K::Item>> {
+        if self.is_own_worker() {
+            return Err(ExileError::FromOwnWorker);
+        }
+        self.inbox.wait_idle();
+        Ok(())
+    }
+
+    pub(crate) fn set_paused(&self, paused: bool) {
+        let st = self.inbox.lock();
+        self.ctl.set_paused(paused);
+        self.wake(&st);
+    }
+
+    pub(crate) fn banish(&self, n: usize) -> usize {
+        let st = self.inbox.lock();
+        if self.ctl.mode() != Mode::Run {
+            return 0;
+        }
+        let n = self.ctl.banish(n);
+        self.wake(&st);
+        n
+    }
+
+    pub(crate) fn metrics(&self) -> Metrics {
+        let alive = self.ctl.poolsize();
+        let paused = self.ctl.paused_workers.load(Relaxed);
+        let mut m = self.stats.snapshot(Metrics {
+            alive,
+            paused,
+            queued: self.inbox.len(),
+            ..Metrics::default()
+        });
+        m.running = m.busy;
+        m.idle = alive.saturating_sub(m.busy + paused);
+        m
+    }
+}

@@ -1,0 +1,302 @@
+//! The library's own errors. Every error about an item hands the item back,
+//! and their `Debug` does not need the item to be `Debug`.
+
+use std::fmt;
+use std::io;
+
+use crate::job::BoxError;
+
+/// `put` failed: the inbox is closed (its last pool was exiled). The job is
+/// handed back.
+///
+/// ```
+/// let pool = worklight::WorkerPool::new(1).unwrap();
+/// pool.exile().unwrap();
+/// let err = pool.inbox.put(|| 1).unwrap_err();
+/// let job = err.into_inner();
+/// assert_eq!(job.run(&mut ()).unwrap(), 1);
+/// ```
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub struct PutError<J>(pub J);
+
+/// `try_put` failed: the inbox is full or closed. The job is handed back.
+///
+/// ```
+/// let pool = worklight::WorkerPool::builder().workers(1).capacity(1).paused().build().unwrap();
+/// pool.inbox.try_put(|| 1).unwrap();
+/// let err = pool.inbox.try_put(|| 2).unwrap_err();
+/// assert!(err.is_full());
+/// ```
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum TryPutError<J> {
+    /// A bounded inbox had no room.
+    Full(J),
+    /// The inbox is closed.
+    Closed(J),
+}
+
+/// `put_timeout` failed: no room came in time, or the inbox is closed. The
+/// job is handed back.
+///
+/// ```
+/// # use std::time::Duration;
+/// let pool = worklight::WorkerPool::builder().workers(1).capacity(1).paused().build().unwrap();
+/// pool.inbox.put(|| 1).unwrap();
+/// let err = pool.inbox.put_timeout(|| 2, Duration::from_millis(1)).unwrap_err();
+/// assert!(err.is_timeout());
+/// ```
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum PutTimeoutError<J> {
+    /// The inbox stayed full until the timeout.
+    Timeout(J),
+    /// The inbox is closed.
+    Closed(J),
+}
+
+impl<J> PutError<J> {
+    /// The job that was not put.
+    pub fn into_inner(self) -> J {
+        self.0
+    }
+}
+
+impl<J> TryPutError<J> {
+    /// The job that was not put.
+    pub fn into_inner(self) -> J {
+        match self {
+            TryPutError::Full(j) | TryPutError::Closed(j) => j,
+        }
+    }
+    /// Whether the inbox was full.
+    pub fn is_full(&self) -> bool {
+        matches!(self, TryPutError::Full(_))
+    }
+    /// Whether the inbox was closed.
+    pub fn is_closed(&self) -> bool {
+        matches!(self, TryPutError::Closed(_))
+    }
+}
+
+impl<J> PutTimeoutError<J> {
+    /// The job that was not put.
+    pub fn into_inner(self) -> J {
+        match self {
+            PutTimeoutError::Timeout(j) | PutTimeoutError::Closed(j) => j,
+        }
+    }
+    /// Whether the wait timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, PutTimeoutError::Timeout(_))
+    }
+    /// Whether the inbox was closed.
+    pub fn is_closed(&self) -> bool {
+        matches!(self, PutTimeoutError::Closed(_))
+    }
+}
+
+impl<J> fmt::Debug for PutError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PutError(..)")
+    }
+}
+impl<J> fmt::Debug for TryPutError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryPutError::Full(_) => f.write_str("Full(..)"),
+            TryPutError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+impl<J> fmt::Debug for PutTimeoutError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutTimeoutError::Timeout(_) => f.write_str("Timeout(..)"),
+            PutTimeoutError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+impl<J> fmt::Display for PutError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("put on a closed inbox")
+    }
+}
+impl<J> fmt::Display for TryPutError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryPutError::Full(_) => f.write_str("put on a full inbox"),
+            TryPutError::Closed(_) => f.write_str("put on a closed inbox"),
+        }
+    }
+}
+impl<J> fmt::Display for PutTimeoutError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutTimeoutError::Timeout(_) => f.write_str("timed out putting on a full inbox"),
+            PutTimeoutError::Closed(_) => f.write_str("put on a closed inbox"),
+        }
+    }
+}
+impl<J> std::error::Error for PutError<J> {}
+impl<J> std::error::Error for TryPutError<J> {}
+impl<J> std::error::Error for PutTimeoutError<J> {}
+
+/// A box is empty and every pool feeding it has been exiled: nothing more
+/// will ever arrive.
+///
+/// ```
+/// let pool = worklight::WorkerPool::<u8>::new(1).unwrap();
+/// pool.exile().unwrap();
+/// assert_eq!(pool.outbox.get(), Err(worklight::Exiled));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exiled;
+
+impl fmt::Display for Exiled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("box is empty and its pool was exiled")
+    }
+}
+impl std::error::Error for Exiled {}
+
+/// `try_get` found nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryGetError {
+    /// Nothing is there now; more may come.
+    Empty,
+    /// Nothing is there and nothing more will come.
+    Exiled,
+}
+
+/// `get_timeout` found nothing in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GetTimeoutError {
+    /// Nothing came before the timeout; more may come.
+    Timeout,
+    /// Nothing is there and nothing more will come.
+    Exiled,
+}
+
+impl fmt::Display for TryGetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryGetError::Empty => f.write_str("box is empty"),
+            TryGetError::Exiled => Exiled.fmt(f),
+        }
+    }
+}
+impl fmt::Display for GetTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GetTimeoutError::Timeout => f.write_str("timed out waiting on a box"),
+            GetTimeoutError::Exiled => Exiled.fmt(f),
+        }
+    }
+}
+impl std::error::Error for TryGetError {}
+impl std::error::Error for GetTimeoutError {}
+
+/// Why a pool could not be built, or more workers could not be started.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A pool needs at least one worker.
+    ZeroWorkers,
+    /// A bounded inbox needs room for at least one job.
+    ZeroCapacity,
+    /// The operating system refused to start a worker thread.
+    Spawn(io::Error),
+    /// A worker's setup returned an error or panicked; the workers already
+    /// started were stopped again.
+    Setup {
+        /// The failing worker's index.
+        worker: usize,
+        /// What the setup returned, or the panic's message.
+        error: BoxError,
+    },
+    /// The caller-supplied inbox is closed: every pool it fed was exiled.
+    InboxClosed,
+    /// The pool was already exiled (from `summon`).
+    Exiled,
+    /// A setting is out of range: the message says which.
+    Invalid(&'static str),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::ZeroWorkers => f.write_str("a pool needs at least one worker"),
+            BuildError::ZeroCapacity => {
+                f.write_str("a bounded inbox needs a capacity of at least one")
+            }
+            BuildError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
+            BuildError::Setup { worker, error } => {
+                write!(f, "setup of worker {worker} failed: {error}")
+            }
+            BuildError::InboxClosed => f.write_str("the inbox is closed"),
+            BuildError::Exiled => f.write_str("the pool was exiled"),
+            BuildError::Invalid(what) => write!(f, "invalid setting: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Spawn(e) => Some(e),
+            BuildError::Setup { error, .. } => Some(&**error),
+            _ => None,
+        }
+    }
+}
+
+/// Why an exile or a wait could not be carried out.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ExileError<J> {
+    /// Called from one of the pool's own jobs: waiting for the pool would wait
+    /// for the caller itself.
+    FromOwnWorker,
+    /// Every worker was gone and none could be started to work off the inbox;
+    /// the jobs that were not run are handed back.
+    Spawn {
+        /// Why no worker could be started.
+        error: io::Error,
+        /// The jobs that were not run.
+        unrun: Vec<J>,
+    },
+}
+
+impl<J> fmt::Display for ExileError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExileError::FromOwnWorker => {
+                f.write_str("a pool cannot be exiled or waited on from its own job")
+            }
+            ExileError::Spawn { error, unrun } => write!(
+                f,
+                "no worker could be started to run the {} queued jobs: {error}",
+                unrun.len()
+            ),
+        }
+    }
+}
+
+impl<J: fmt::Debug> std::error::Error for ExileError<J> {}
+
+/// What a bounded exile achieved.
+#[derive(Debug)]
+#[must_use]
+pub enum Exit<J> {
+    /// The inbox was worked off and every worker has left.
+    Done,
+    /// Time ran out. The jobs not yet started were taken off the inbox and
+    /// are handed back; `running` workers are still finishing the job they
+    /// had begun, and will leave after it (a later `exile` or the pool's drop
+    /// joins them).
+    TimedOut {
+        /// The jobs that were not run.
+        unrun: Vec<J>,
+        /// Workers still finishing a job.
+        running: usize,
+    },
+}

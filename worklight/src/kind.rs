@@ -1,0 +1,132 @@
+//! What a pool's inbox carries and how a worker runs it: closures
+//! ([`Closures`]) or plain data for a handler ([`Handlers`](crate::Handlers)).
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::job::{BoxError, Job, Label};
+
+/// Facts about a worker, given to its setup, its hooks and handler factories.
+///
+/// ```
+/// let pool = worklight::WorkerPool::builder()
+///     .workers(2)
+///     .suffix("-io")
+///     .worker_setup(|w| Ok::<_, std::io::Error>(format!("{} #{}", w.name(), w.index())))
+///     .build()
+///     .unwrap();
+/// pool.inbox.put(worklight::Job::stateful(|s: &mut String| s.clone())).unwrap();
+/// pool.exile().unwrap();
+/// assert!(pool.outbox.get().unwrap().starts_with("Worker-"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct WorkerInfo {
+    pub(crate) index: usize,
+    pub(crate) name: Arc<str>,
+}
+
+impl WorkerInfo {
+    /// The worker's number in its pool: 0, 1, 2… in the order started
+    /// (summoned workers continue the count).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+    /// The worker thread's name: `Worker-<index>` followed by the suffix.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The kind of work a pool does: what its inbox carries, what lands in its
+/// boxes, and what each worker keeps. Sealed: the kinds are [`Closures`]
+/// and [`Handlers`](crate::Handlers).
+pub trait Kind: sealed::Sealed + Send + Sync {
+    /// What the inbox carries.
+    type Item: Send;
+    /// What lands on the outbox.
+    type Output: Send;
+    /// The error in errbox reports.
+    type Error: Send;
+    #[doc(hidden)]
+    type Worker;
+    #[doc(hidden)]
+    type Task: Send;
+    #[doc(hidden)]
+    fn start(&self, info: &WorkerInfo) -> Result<Self::Worker, BoxError>;
+    #[doc(hidden)]
+    fn split(item: Self::Item) -> (Option<Label>, Self::Task);
+    #[doc(hidden)]
+    fn run(worker: &mut Self::Worker, task: Self::Task) -> Result<Self::Output, Self::Error>;
+    #[doc(hidden)]
+    fn stop(&self, worker: Self::Worker, info: &WorkerInfo);
+    #[doc(hidden)]
+    fn has_setup(&self) -> bool;
+}
+
+pub(crate) type SetupFn<S> = dyn Fn(&WorkerInfo) -> Result<S, BoxError> + Send + Sync;
+pub(crate) type TeardownFn<S> = dyn Fn(S, &WorkerInfo) + Send + Sync;
+
+/// The kind of a pool whose inbox carries closures ([`Job`]s) returning `T`,
+/// run by workers that each keep a state `S` (see
+/// [`Builder::worker_setup`](crate::Builder::worker_setup)).
+pub struct Closures<'a, T, S = ()> {
+    setup: Arc<SetupFn<S>>,
+    /// Whether `setup` was the caller's (the pool then waits for it).
+    custom_setup: bool,
+    teardown: Option<Arc<TeardownFn<S>>>,
+    _jobs: PhantomData<fn() -> Job<'a, T, S>>,
+}
+
+impl<T, S> Closures<'_, T, S> {
+    pub(crate) fn new(
+        setup: Arc<SetupFn<S>>,
+        custom_setup: bool,
+        teardown: Option<Arc<TeardownFn<S>>>,
+    ) -> Self {
+        Closures {
+            setup,
+            custom_setup,
+            teardown,
+            _jobs: PhantomData,
+        }
+    }
+}
+
+impl<T, S> sealed::Sealed for Closures<'_, T, S> {}
+
+type RunFn<'a, T, S> = Box<dyn FnOnce(&mut S) -> Result<T, BoxError> + Send + 'a>;
+
+impl<'a, T: Send + 'a, S> Kind for Closures<'a, T, S> {
+    type Item = Job<'a, T, S>;
+    type Output = T;
+    type Error = BoxError;
+    type Worker = S;
+    type Task = RunFn<'a, T, S>;
+
+    fn start(&self, info: &WorkerInfo) -> Result<S, BoxError> {
+        (self.setup)(info)
+    }
+
+    fn split(item: Job<'a, T, S>) -> (Option<Label>, Self::Task) {
+        let (run, label) = item.into_parts();
+        (label, run)
+    }
+
+    fn run(worker: &mut S, task: Self::Task) -> Result<T, BoxError> {
+        task(worker)
+    }
+
+    fn stop(&self, worker: S, info: &WorkerInfo) {
+        if let Some(teardown) = &self.teardown {
+            teardown(worker, info);
+        }
+    }
+
+    fn has_setup(&self) -> bool {
+        self.custom_setup
+    }
+}

@@ -1,0 +1,184 @@
+//! The readable boxes: a pool's outbox (results) and errbox (failures).
+
+use std::fmt;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+
+use crate::error::{Exiled, GetTimeoutError, TryGetError};
+use crate::failure::JobError;
+use crate::job::BoxError;
+
+/// A box of what a pool's jobs produced: the outbox holds results, the
+/// [`Errbox`] holds failures.
+///
+/// A box can be read while the pool runs; once the pool is exiled it holds
+/// every result, and the waiting reads ([`get`](Outbox::get),
+/// [`iter`](Outbox::iter)) end when it is empty. Clones read the same box,
+/// each item going to one reader.
+///
+/// When the pool was given a caller-supplied outbox or errbox
+/// ([`Builder::outbox`](crate::Builder::outbox)), items go there and this
+/// box stays empty.
+///
+/// ```
+/// let pool = worklight::WorkerPool::new(4).unwrap();
+/// for n in 0..100u64 {
+///     pool.inbox.put(move || n * n).unwrap();
+/// }
+/// pool.exile().unwrap();
+/// assert_eq!(pool.outbox.len(), 100);
+/// let sum: u64 = pool.outbox.iter().sum();
+/// assert_eq!(sum, 328_350);
+/// ```
+pub struct Outbox<T> {
+    rx: Receiver<T>,
+}
+
+/// The errbox: a box of [`JobError`]s.
+///
+/// ```
+/// let pool = worklight::WorkerPool::<()>::new(1).unwrap();
+/// pool.inbox.put(|| panic!("lost the plot")).unwrap();
+/// pool.exile().unwrap();
+/// let errors: Vec<_> = pool.errbox.iter().collect();
+/// assert_eq!(errors.len(), 1);
+/// ```
+pub type Errbox<E = BoxError> = Outbox<JobError<E>>;
+
+impl<T> Clone for Outbox<T> {
+    fn clone(&self) -> Self {
+        Outbox {
+            rx: self.rx.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Outbox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbox").field("len", &self.len()).finish()
+    }
+}
+
+impl<T> Outbox<T> {
+    pub(crate) fn new(rx: Receiver<T>) -> Self {
+        Outbox { rx }
+    }
+
+    /// Takes the next item, waiting for one; `Err(Exiled)` once the box is
+    /// empty and its pool exiled.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::new(1).unwrap();
+    /// pool.inbox.put(|| 'x').unwrap();
+    /// assert_eq!(pool.outbox.get(), Ok('x'));
+    /// ```
+    pub fn get(&self) -> Result<T, Exiled> {
+        self.rx.recv().map_err(|_| Exiled)
+    }
+
+    /// Takes the next item if there is one now.
+    ///
+    /// ```
+    /// use worklight::TryGetError;
+    /// let pool = worklight::WorkerPool::<u8>::new(1).unwrap();
+    /// assert_eq!(pool.outbox.try_get(), Err(TryGetError::Empty));
+    /// pool.exile().unwrap();
+    /// assert_eq!(pool.outbox.try_get(), Err(TryGetError::Exiled));
+    /// ```
+    pub fn try_get(&self) -> Result<T, TryGetError> {
+        self.rx.try_recv().map_err(|e| match e {
+            TryRecvError::Empty => TryGetError::Empty,
+            TryRecvError::Disconnected => TryGetError::Exiled,
+        })
+    }
+
+    /// Takes the next item, waiting at most `timeout`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let pool = worklight::WorkerPool::<u8>::new(1).unwrap();
+    /// assert_eq!(
+    ///     pool.outbox.get_timeout(Duration::from_millis(1)),
+    ///     Err(worklight::GetTimeoutError::Timeout)
+    /// );
+    /// ```
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetTimeoutError> {
+        self.rx.recv_timeout(timeout).map_err(|e| match e {
+            RecvTimeoutError::Timeout => GetTimeoutError::Timeout,
+            RecvTimeoutError::Disconnected => GetTimeoutError::Exiled,
+        })
+    }
+
+    /// How many items the box holds now.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::new(1).unwrap();
+    /// pool.inbox.put(|| ()).unwrap();
+    /// pool.wait_idle().unwrap();
+    /// assert_eq!(pool.outbox.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// Whether the box holds nothing now.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::<()>::new(1).unwrap();
+    /// assert!(pool.outbox.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+
+    /// Iterates over what the box holds now, without waiting.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::new(1).unwrap();
+    /// pool.inbox.put(|| 1).unwrap();
+    /// pool.wait_idle().unwrap();
+    /// assert_eq!(pool.outbox.try_iter().collect::<Vec<_>>(), vec![1]);
+    /// ```
+    pub fn try_iter(&self) -> impl Iterator<Item = T> + '_ {
+        self.rx.try_iter()
+    }
+
+    /// Iterates until the pool is exiled and the box is empty, waiting for
+    /// each item.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::new(2).unwrap();
+    /// pool.inbox.put(|| 1).unwrap();
+    /// pool.inbox.put(|| 2).unwrap();
+    /// pool.exile().unwrap();
+    /// assert_eq!(pool.outbox.iter().sum::<i32>(), 3);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
+        self.rx.iter()
+    }
+}
+
+impl<T> IntoIterator for Outbox<T> {
+    type Item = T;
+    type IntoIter = crossbeam_channel::IntoIter<T>;
+
+    /// Iterates until the pool is exiled and the box is empty.
+    fn into_iter(self) -> Self::IntoIter {
+        self.rx.into_iter()
+    }
+}
+
+/// Iterates over what a box holds now: the original's way to harvest
+/// results and errors.
+///
+/// ```
+/// let pool = worklight::WorkerPool::new(2).unwrap();
+/// pool.inbox.put(|| 40).unwrap();
+/// pool.inbox.put(|| 2).unwrap();
+/// pool.exile().unwrap();
+/// assert_eq!(worklight::iterqueue(&pool.outbox).sum::<i32>(), 42);
+/// ```
+pub fn iterqueue<T>(outbox: &Outbox<T>) -> impl Iterator<Item = T> + '_ {
+    outbox.try_iter()
+}

@@ -1,0 +1,147 @@
+//! The scoped pool: `worklight::pool(8, |pool| ...)`, the original's
+//! `with workers.pool(8) as pool:`.
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use crate::builder::{assemble, Builder};
+use crate::core::SpawnFn;
+use crate::error::{BuildError, ExileError};
+use crate::failure::JobError;
+use crate::inbox::Inbox;
+use crate::kind::Closures;
+use crate::outbox::{Errbox, Outbox};
+use crate::pool::Pool;
+use crate::sink::Sink;
+
+/// A pool whose jobs may borrow from the caller's stack, alive for the
+/// closure given to [`pool`] or [`Builder::scope`]. It dereferences to a
+/// [`Pool`], with the same inbox, boxes and controls.
+///
+/// `'env` is what jobs may borrow; `'scope` is the pool's own lifetime
+/// within it.
+pub struct ScopedPool<'scope, 'env: 'scope, T: Send + 'scope, S = ()> {
+    pool: Pool<'scope, Closures<'scope, T, S>>,
+    _env: PhantomData<&'scope mut &'env ()>,
+}
+
+impl<'scope, 'env, T: Send + 'scope, S: 'static> Deref for ScopedPool<'scope, 'env, T, S> {
+    type Target = Pool<'scope, Closures<'scope, T, S>>;
+    fn deref(&self) -> &Self::Target {
+        &self.pool
+    }
+}
+
+/// What a scoped pool leaves behind: its boxes, holding every result and
+/// failure, and what the closure returned.
+#[derive(Debug)]
+pub struct Harvest<T, R = ()> {
+    /// Every result.
+    pub outbox: Outbox<T>,
+    /// Every failure.
+    pub errbox: Errbox,
+    /// What the closure returned.
+    pub value: R,
+}
+
+/// Runs `f` with a pool of `workers` threads, then exiles it: every queued
+/// job is worked off and every thread joined before `pool` returns the
+/// boxes. Jobs may borrow from the caller's stack, as with
+/// `std::thread::scope`. If `f` panics, the pool is still exiled (its queued
+/// jobs run) and then the panic resumes.
+///
+/// This is the Quick Start's `with workers.pool(8) as pool:`.
+///
+/// ```
+/// let words = vec!["inbox", "outbox", "errbox"];
+/// let harvest = worklight::pool(2, |pool| {
+///     for w in &words {
+///         pool.inbox.put(move || w.len()).unwrap();
+///     }
+/// })
+/// .unwrap();
+/// assert_eq!(harvest.outbox.iter().sum::<usize>(), 17);
+/// assert!(harvest.errbox.is_empty());
+/// ```
+///
+/// Jobs may not outlive what they borrow:
+///
+/// ```compile_fail
+/// let harvest = worklight::pool(2, |pool| {
+///     let local = String::from("gone at the end of this closure");
+///     pool.inbox.put(|| local.len()).unwrap();
+/// });
+/// ```
+pub fn pool<'env, T, R, F>(workers: usize, f: F) -> Result<Harvest<T, R>, BuildError>
+where
+    T: Send + 'static,
+    F: for<'scope> FnOnce(&ScopedPool<'scope, 'env, T>) -> R,
+{
+    Builder::new().workers(workers).scope(f)
+}
+
+impl<T: Send + 'static, S: 'static> Builder<T, S> {
+    /// Runs `f` with a scoped pool built from these settings; see [`pool`].
+    /// A caller-supplied inbox is refused (a scoped pool makes its own).
+    ///
+    /// ```
+    /// let mut totals = [0u64; 4];
+    /// let harvest = worklight::WorkerPool::builder()
+    ///     .workers(4)
+    ///     .scope(|pool| {
+    ///         for (i, slot) in totals.iter_mut().enumerate() {
+    ///             pool.inbox.put(move || *slot = (i as u64 + 1) * 10).unwrap();
+    ///         }
+    ///         "queued"
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(harvest.value, "queued");
+    /// assert_eq!(totals, [10, 20, 30, 40]);
+    /// ```
+    pub fn scope<'env, R, F>(self, f: F) -> Result<Harvest<T, R>, BuildError>
+    where
+        F: for<'scope> FnOnce(&ScopedPool<'scope, 'env, T, S>) -> R,
+    {
+        let parts = self.into_scoped_parts()?;
+        std::thread::scope(|scope| {
+            let spawner: Box<SpawnFn<'_>> =
+                Box::new(move |b, body| b.spawn_scoped(scope, body).map(|_| None));
+            let outbox: Option<Arc<dyn Sink<T> + '_>> = parts.outbox.map(|s| s as Arc<dyn Sink<T>>);
+            let errbox: Option<Arc<dyn Sink<JobError> + '_>> =
+                parts.errbox.map(|s| s as Arc<dyn Sink<JobError>>);
+            let kind = Closures::new(parts.setup, parts.custom_setup, parts.teardown);
+            let inbox = Inbox::with_capacity(parts.settings.capacity);
+            if parts.settings.capacity == Some(0) {
+                return Err(BuildError::ZeroCapacity);
+            }
+            let pool = assemble(parts.settings, kind, inbox, outbox, errbox, spawner)?;
+            let scoped = ScopedPool {
+                pool,
+                _env: PhantomData,
+            };
+            let value = catch_unwind(AssertUnwindSafe(|| f(&scoped)));
+            let exiled = scoped.pool.exile();
+            let (outbox, errbox) = (scoped.pool.outbox.clone(), scoped.pool.errbox.clone());
+            drop(scoped);
+            let value = match value {
+                Ok(value) => value,
+                Err(payload) => resume_unwind(payload),
+            };
+            match exiled {
+                // Only possible when the closure exiled the pool from a job
+                // of its own, which is refused; the pool is exiled here.
+                Err(ExileError::FromOwnWorker) => {}
+                // The unrun jobs borrow from the scope and cannot leave it.
+                Err(ExileError::Spawn { error, .. }) => return Err(BuildError::Spawn(error)),
+                Ok(()) => {}
+            }
+            Ok(Harvest {
+                outbox,
+                errbox,
+                value,
+            })
+        })
+    }
+}

@@ -1,0 +1,197 @@
+//! The worker loop.
+//!
+//! A worker goes through: *starting* (start hook, then setup, reporting to
+//! the startup latch if the pool waits for it), an optional *stagger* delay,
+//! then *taking* jobs — asleep while the inbox is empty or the pool paused —
+//! and *running* each, until `Inbox::take` tells it to leave; then
+//! *stopping* (teardown, stop hook). Every piece of user code it runs (job,
+//! setup, teardown, hooks, caller-supplied boxes) is behind `catch_unwind`,
+//! so a worker never dies silently.
+
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use crossbeam_utils::CachePadded;
+
+use crate::core::{Core, Targets};
+use crate::failure::{Cause, JobError, Panic};
+use crate::inbox::{Entry, Taken};
+use crate::job::{BoxError, JobId, Label};
+use crate::kind::{Kind, WorkerInfo};
+use crate::metrics::{WorkerStats, BUSY, IDLE};
+use crate::sink::Target;
+use crate::startup::Startup;
+use crate::sync::Arc;
+
+thread_local! {
+    static CURRENT_POOL: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The id of the pool whose worker this thread is (0 if none).
+pub(crate) fn current_pool() -> u64 {
+    CURRENT_POOL.with(Cell::get)
+}
+
+/// Marks the thread finished even if something below unwinds.
+struct ExitGuard<'c, 'a, K: Kind + 'a>(&'c Core<'a, K>);
+
+impl<'a, K: Kind + 'a> Drop for ExitGuard<'_, 'a, K> {
+    fn drop(&mut self) {
+        self.0.thread_exited();
+    }
+}
+
+pub(crate) fn run<'a, K: Kind + 'a>(
+    core: Arc<Core<'a, K>>,
+    info: WorkerInfo,
+    delay: Option<Instant>,
+    startup: Option<Arc<Startup>>,
+) {
+    let _exit = ExitGuard(&core);
+    CURRENT_POOL.with(|c| c.set(core.id));
+    let stats = core.stats.join();
+
+    let started = catch_unwind(AssertUnwindSafe(|| {
+        if let Some(hook) = &core.settings.on_start {
+            hook(&info);
+        }
+        core.kind.start(&info)
+    }));
+    let failure: Option<BoxError> = match started {
+        Ok(Ok(worker)) => {
+            if let Some(s) = &startup {
+                s.ready();
+            }
+            work(&core, &info, &stats, delay, worker);
+            None
+        }
+        Ok(Err(e)) => Some(e),
+        Err(payload) => Some(Panic::new(payload).message().into()),
+    };
+    if let Some(error) = failure {
+        core.stats.setup_failures.fetch_add(1, Relaxed);
+        let st = core.inbox.lock();
+        core.inbox.leave(&core.ctl, st, Taken::Leave);
+        if let Some(s) = &startup {
+            s.failed(info.index, error);
+        }
+    }
+    if let Some(hook) = &core.settings.on_stop {
+        let _ = catch_unwind(AssertUnwindSafe(|| hook(&info)));
+    }
+    core.stats.leave(&stats);
+}
+
+fn work<'a, K: Kind + 'a>(
+    core: &Core<'a, K>,
+    info: &WorkerInfo,
+    stats: &CachePadded<WorkerStats>,
+    delay: Option<Instant>,
+    mut worker: K::Worker,
+) {
+    if let Some(deadline) = delay {
+        core.inbox.stagger(&core.ctl, deadline);
+    }
+    // The senders exist until every worker has left, so this is `Some`.
+    if let Some(targets) = core.targets() {
+        let mut finished = false;
+        loop {
+            match core.inbox.take(&core.ctl, finished) {
+                Taken::Job(entry) => {
+                    stats.state.store(BUSY, Relaxed);
+                    run_one::<K>(core, &targets, stats, &mut worker, entry);
+                    stats.state.store(IDLE, Relaxed);
+                    finished = true;
+                }
+                Taken::Leave => break,
+                Taken::Retire => {
+                    core.stats.retired.fetch_add(1, Relaxed);
+                    break;
+                }
+            }
+        }
+    } else {
+        let st = core.inbox.lock();
+        core.inbox.leave(&core.ctl, st, Taken::Leave);
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| core.kind.stop(worker, info)));
+}
+
+fn run_one<'a, K: Kind + 'a>(
+    core: &Core<'a, K>,
+    targets: &Targets<'a, K>,
+    stats: &WorkerStats,
+    worker: &mut K::Worker,
+    entry: Entry<K::Item>,
+) {
+    let id = entry.id;
+    let (label, task) = K::split(entry.item);
+    match catch_unwind(AssertUnwindSafe(|| K::run(worker, task))) {
+        Ok(Ok(value)) => {
+            stats.completed();
+            deliver_result(core, targets, id, label, value);
+        }
+        Ok(Err(error)) => {
+            stats.failed();
+            report(
+                core,
+                &targets.err,
+                JobError::new(id, label, Cause::Error(error)),
+            );
+        }
+        Err(payload) => {
+            stats.panicked();
+            report(
+                core,
+                &targets.err,
+                JobError::new(id, label, Cause::Panic(Panic::new(payload))),
+            );
+        }
+    }
+}
+
+fn deliver_result<'a, K: Kind + 'a>(
+    core: &Core<'a, K>,
+    targets: &Targets<'a, K>,
+    id: JobId,
+    label: Option<Label>,
+    value: K::Output,
+) {
+    let delivered = match &targets.out {
+        Target::Own(tx) => tx.send(value).is_ok(),
+        Target::Custom(sink) => match catch_unwind(AssertUnwindSafe(|| sink.put(value))) {
+            Ok(res) => res.is_ok(),
+            Err(payload) => {
+                core.stats.box_panics.fetch_add(1, Relaxed);
+                let cause = Cause::OutboxPanic(Panic::new(payload));
+                report(core, &targets.err, JobError::new(id, label, cause));
+                return;
+            }
+        },
+    };
+    if !delivered {
+        core.stats.discarded.fetch_add(1, Relaxed);
+    }
+}
+
+fn report<'a, K: Kind + 'a>(
+    core: &Core<'a, K>,
+    err: &Target<'a, JobError<K::Error>>,
+    failure: JobError<K::Error>,
+) {
+    let delivered = match err {
+        Target::Own(tx) => tx.send(failure).is_ok(),
+        Target::Custom(sink) => match catch_unwind(AssertUnwindSafe(|| sink.put(failure))) {
+            Ok(res) => res.is_ok(),
+            Err(_) => {
+                core.stats.box_panics.fetch_add(1, Relaxed);
+                true
+            }
+        },
+    };
+    if !delivered {
+        core.stats.discarded.fetch_add(1, Relaxed);
+    }
+}
