@@ -60,7 +60,9 @@ impl Panic {
     /// # let pool = worklight::WorkerPool::<()>::new(1).unwrap();
     /// pool.inbox.put(|| panic!("again")).unwrap();
     /// let payload = pool.errbox.get().unwrap().into_panic().unwrap().into_payload();
-    /// let caught = std::panic::catch_unwind(|| std::panic::resume_unwind(payload));
+    /// let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     std::panic::resume_unwind(payload)
+    /// }));
     /// assert!(caught.is_err());
     /// ```
     pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
