@@ -102,3 +102,6 @@ pub use crate::outbox::{iterqueue, Errbox, Outbox};
 pub use crate::pool::{Pool, WorkerPool};
 pub use crate::scope::{pool, Harvest, ScopedPool};
 pub use crate::sink::{callback, Callback, Sink};
+
+#[cfg(all(test, loom))]
+mod loom_models;

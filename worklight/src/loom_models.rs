@@ -1,0 +1,1 @@
+//! Loom models of the inbox protocol (run with `RUSTFLAGS="--cfg loom"`).
