@@ -8,15 +8,18 @@ use crate::core::{Core, Settings, SpawnFn, Targets};
 use crate::error::BuildError;
 use crate::failure::JobError;
 use crate::inbox::Inbox;
-use crate::job::{BoxError, Job};
-use crate::kind::{Closures, Kind, SetupFn, TeardownFn, WorkerInfo};
+use crate::job::BoxError;
+use crate::kind::{Closures, Kind, WorkerInfo};
 use crate::outbox::Outbox;
-use crate::pool::{Pool, WorkerPool};
+use crate::pool::Pool;
 use crate::sink::{Sink, Target};
 
-/// Settings for a closure pool: build an owned [`WorkerPool`] with
-/// [`build`](Builder::build), or run a scoped pool with
-/// [`scope`](Builder::scope).
+/// The front door: every optional setting of a pool. Build an owned pool
+/// with [`build`](Builder::build), or (for closure pools) run a scoped pool
+/// with [`scope`](Builder::scope).
+///
+/// `K` is the pool's [`Kind`]: [`Closures`] from [`WorkerPool::builder`],
+/// [`Handlers`](crate::Handlers) from [`HandlerPool::builder`](crate::HandlerPool::builder).
 ///
 /// ```
 /// use std::time::Duration;
@@ -32,17 +35,15 @@ use crate::sink::{Sink, Target};
 /// pool.inbox.put(|| std::thread::current().name().unwrap().to_owned()).unwrap();
 /// assert!(pool.outbox.get().unwrap().starts_with("Fetcher-"));
 /// ```
-pub struct Builder<T, S = ()> {
+pub struct Builder<K: Kind> {
     pub(crate) settings: Settings,
-    setup: Arc<SetupFn<S>>,
-    custom_setup: bool,
-    teardown: Option<Arc<TeardownFn<S>>>,
-    inbox: Option<Inbox<Job<'static, T, S>>>,
-    pub(crate) outbox: Option<Arc<dyn Sink<T>>>,
-    pub(crate) errbox: Option<Arc<dyn Sink<JobError>>>,
+    kind: K,
+    inbox: Option<Inbox<K::Item>>,
+    outbox: Option<Arc<dyn Sink<K::Output>>>,
+    errbox: Option<Arc<dyn Sink<JobError<K::Error>>>>,
 }
 
-impl<T, S> fmt::Debug for Builder<T, S> {
+impl<K: Kind> fmt::Debug for Builder<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("workers", &self.settings.workers)
@@ -51,30 +52,26 @@ impl<T, S> fmt::Debug for Builder<T, S> {
     }
 }
 
-impl<T: Send + 'static> Default for Builder<T> {
+impl<T: Send + 'static> Default for Builder<Closures<'static, T>> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T: Send + 'static> Builder<T> {
+impl<T: Send + 'static> Builder<Closures<'static, T>> {
     /// Default settings: one worker per available core, unbounded inbox,
     /// threads named `Worker-<n>`, the pool's own outbox and errbox.
     ///
     /// ```
-    /// let pool = worklight::Builder::<u32>::new().build().unwrap();
+    /// let pool = worklight::Builder::<worklight::Closures<u32>>::new().build().unwrap();
     /// assert!(pool.poolsize() >= 1);
     /// ```
     pub fn new() -> Self {
-        Builder {
-            settings: Settings::default(),
-            setup: Arc::new(|_: &WorkerInfo| Ok(())),
-            custom_setup: false,
-            teardown: None,
-            inbox: None,
-            outbox: None,
-            errbox: None,
-        }
+        Builder::with_kind(Closures::new(
+            Arc::new(|_: &WorkerInfo| Ok(())),
+            false,
+            None,
+        ))
     }
 
     /// Gives each worker its own state, made by `setup` on the worker's
@@ -84,6 +81,9 @@ impl<T: Send + 'static> Builder<T> {
     /// run, and report the first failure (an error or a panic) as
     /// [`BuildError::Setup`]; at build, the pool is then not started. A
     /// worker keeps its state after a job that panicked.
+    ///
+    /// Call it before [`inbox`](Builder::inbox), whose job type names the
+    /// state (an inbox set earlier is forgotten).
     ///
     /// ```
     /// use worklight::{BuildError, Job, WorkerPool};
@@ -101,16 +101,18 @@ impl<T: Send + 'static> Builder<T> {
     ///     .build();
     /// assert!(matches!(broken, Err(BuildError::Setup { .. })));
     /// ```
-    pub fn worker_setup<S2, E, F>(self, setup: F) -> Builder<T, S2>
+    pub fn worker_setup<S, E, F>(self, setup: F) -> Builder<Closures<'static, T, S>>
     where
-        F: Fn(&WorkerInfo) -> Result<S2, E> + Send + Sync + 'static,
+        F: Fn(&WorkerInfo) -> Result<S, E> + Send + Sync + 'static,
         E: Into<BoxError>,
     {
         Builder {
             settings: self.settings,
-            setup: Arc::new(move |info: &WorkerInfo| setup(info).map_err(Into::into)),
-            custom_setup: true,
-            teardown: None,
+            kind: Closures::new(
+                Arc::new(move |info: &WorkerInfo| setup(info).map_err(Into::into)),
+                true,
+                None,
+            ),
             inbox: None,
             outbox: self.outbox,
             errbox: self.errbox,
@@ -118,7 +120,68 @@ impl<T: Send + 'static> Builder<T> {
     }
 }
 
-impl<T: Send + 'static, S: 'static> Builder<T, S> {
+impl<T: Send + 'static, S: 'static> Builder<Closures<'static, T, S>> {
+    /// Runs `teardown` with a worker's state when the worker leaves.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let used = Arc::new(Mutex::new(Vec::new()));
+    /// let u = used.clone();
+    /// let pool = worklight::WorkerPool::builder()
+    ///     .workers(1)
+    ///     .worker_setup(|_| Ok::<_, std::io::Error>(0u32))
+    ///     .worker_teardown(move |jobs_run: u32, _| u.lock().unwrap().push(jobs_run))
+    ///     .build()
+    ///     .unwrap();
+    /// for _ in 0..3 {
+    ///     pool.inbox.put(worklight::Job::stateful(|n: &mut u32| *n += 1)).unwrap();
+    /// }
+    /// pool.exile().unwrap();
+    /// assert_eq!(*used.lock().unwrap(), vec![3]);
+    /// ```
+    pub fn worker_teardown(
+        mut self,
+        teardown: impl Fn(S, &WorkerInfo) + Send + Sync + 'static,
+    ) -> Self {
+        self.kind.set_teardown(Arc::new(teardown));
+        self
+    }
+
+    pub(crate) fn into_scoped_parts(self) -> Result<ScopedParts<T, S>, BuildError> {
+        if self.inbox.is_some() {
+            return Err(BuildError::Invalid("a scoped pool makes its own inbox"));
+        }
+        if self.settings.capacity == Some(0) {
+            return Err(BuildError::ZeroCapacity);
+        }
+        Ok(ScopedParts {
+            settings: self.settings,
+            kind: self.kind,
+            outbox: self.outbox,
+            errbox: self.errbox,
+        })
+    }
+}
+
+/// What a scoped pool takes from a builder.
+pub(crate) struct ScopedParts<T, S> {
+    pub(crate) settings: Settings,
+    pub(crate) kind: Closures<'static, T, S>,
+    pub(crate) outbox: Option<Arc<dyn Sink<T>>>,
+    pub(crate) errbox: Option<Arc<dyn Sink<JobError>>>,
+}
+
+impl<K: Kind> Builder<K> {
+    pub(crate) fn with_kind(kind: K) -> Self {
+        Builder {
+            settings: Settings::default(),
+            kind,
+            inbox: None,
+            outbox: None,
+            errbox: None,
+        }
+    }
+
     /// The number of workers to start with (at least 1).
     pub fn workers(mut self, n: usize) -> Self {
         self.settings.workers = n;
@@ -206,36 +269,10 @@ impl<T: Send + 'static, S: 'static> Builder<T, S> {
         self
     }
 
-    /// Runs `teardown` with a worker's state when the worker leaves.
-    ///
-    /// ```
-    /// use std::sync::{Arc, Mutex};
-    /// let used = Arc::new(Mutex::new(Vec::new()));
-    /// let u = used.clone();
-    /// let pool = worklight::WorkerPool::builder()
-    ///     .workers(1)
-    ///     .worker_setup(|_| Ok::<_, std::io::Error>(0u32))
-    ///     .worker_teardown(move |jobs_run: u32, _| u.lock().unwrap().push(jobs_run))
-    ///     .build()
-    ///     .unwrap();
-    /// for _ in 0..3 {
-    ///     pool.inbox.put(worklight::Job::stateful(|n: &mut u32| *n += 1)).unwrap();
-    /// }
-    /// pool.exile().unwrap();
-    /// assert_eq!(*used.lock().unwrap(), vec![3]);
-    /// ```
-    pub fn worker_teardown(
-        mut self,
-        teardown: impl Fn(S, &WorkerInfo) + Send + Sync + 'static,
-    ) -> Self {
-        self.teardown = Some(Arc::new(teardown));
-        self
-    }
-
     /// Takes jobs from a caller-supplied inbox — one shared by several
     /// pools, or fed by other threads — instead of a new one. It closes when
     /// the last pool fed by it is exiled.
-    pub fn inbox(mut self, inbox: Inbox<Job<'static, T, S>>) -> Self {
+    pub fn inbox(mut self, inbox: Inbox<K::Item>) -> Self {
         self.inbox = Some(inbox);
         self
     }
@@ -254,7 +291,7 @@ impl<T: Send + 'static, S: 'static> Builder<T, S> {
     /// pool.exile().unwrap();
     /// assert_eq!(rx.try_recv(), Ok(5));
     /// ```
-    pub fn outbox(mut self, sink: impl Sink<T> + 'static) -> Self {
+    pub fn outbox(mut self, sink: impl Sink<K::Output> + 'static) -> Self {
         self.outbox = Some(Arc::new(sink));
         self
     }
@@ -269,7 +306,7 @@ impl<T: Send + 'static, S: 'static> Builder<T, S> {
     /// pool.exile().unwrap();
     /// assert_eq!(rx.recv().unwrap().panic().unwrap().message(), "to the channel");
     /// ```
-    pub fn errbox(mut self, sink: impl Sink<JobError> + 'static) -> Self {
+    pub fn errbox(mut self, sink: impl Sink<JobError<K::Error>> + 'static) -> Self {
         self.errbox = Some(Arc::new(sink));
         self
     }
@@ -279,47 +316,21 @@ impl<T: Send + 'static, S: 'static> Builder<T, S> {
     /// Errors: zero workers or zero capacity; a capacity with a
     /// caller-supplied inbox; a closed caller-supplied inbox; a thread that
     /// could not be started; a worker setup that failed.
-    pub fn build(self) -> Result<WorkerPool<T, S>, BuildError> {
-        let inbox = self.take_inbox()?;
-        let kind = Closures::new(self.setup, self.custom_setup, self.teardown);
+    pub fn build(self) -> Result<Pool<'static, K>, BuildError>
+    where
+        K: 'static,
+    {
+        let inbox = take_inbox(&self.settings, self.inbox)?;
         let spawner: Box<SpawnFn<'static>> = Box::new(|b, body| b.spawn(body).map(Some));
         assemble(
             self.settings,
-            kind,
+            self.kind,
             inbox,
             self.outbox,
             self.errbox,
             spawner,
         )
     }
-
-    fn take_inbox(&self) -> Result<Inbox<Job<'static, T, S>>, BuildError> {
-        take_inbox(&self.settings, self.inbox.clone())
-    }
-
-    pub(crate) fn into_scoped_parts(self) -> Result<ScopedParts<T, S>, BuildError> {
-        if self.inbox.is_some() {
-            return Err(BuildError::Invalid("a scoped pool makes its own inbox"));
-        }
-        Ok(ScopedParts {
-            settings: self.settings,
-            setup: self.setup,
-            custom_setup: self.custom_setup,
-            teardown: self.teardown,
-            outbox: self.outbox,
-            errbox: self.errbox,
-        })
-    }
-}
-
-/// What a scoped pool takes from a builder.
-pub(crate) struct ScopedParts<T, S> {
-    pub(crate) settings: Settings,
-    pub(crate) setup: Arc<SetupFn<S>>,
-    pub(crate) custom_setup: bool,
-    pub(crate) teardown: Option<Arc<TeardownFn<S>>>,
-    pub(crate) outbox: Option<Arc<dyn Sink<T>>>,
-    pub(crate) errbox: Option<Arc<dyn Sink<JobError>>>,
 }
 
 /// The caller's inbox, or a new one with the configured bound.

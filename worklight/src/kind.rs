@@ -37,7 +37,7 @@ impl WorkerInfo {
     }
 }
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
@@ -93,6 +93,17 @@ impl<T, S> Closures<'_, T, S> {
             teardown,
             _jobs: PhantomData,
         }
+    }
+}
+
+impl<'a, T, S> Closures<'a, T, S> {
+    pub(crate) fn set_teardown(&mut self, teardown: Arc<TeardownFn<S>>) {
+        self.teardown = Some(teardown);
+    }
+
+    /// The same settings for jobs of another lifetime (a scoped pool's).
+    pub(crate) fn for_jobs<'b>(self) -> Closures<'b, T, S> {
+        Closures::new(self.setup, self.custom_setup, self.teardown)
     }
 }
 

@@ -76,6 +76,7 @@ mod control;
 mod core;
 mod error;
 mod failure;
+mod handler;
 mod inbox;
 mod job;
 mod kind;
@@ -94,6 +95,7 @@ pub use crate::error::{
     TryPutError,
 };
 pub use crate::failure::{Cause, JobError, Panic};
+pub use crate::handler::{Handler, HandlerPool, Handlers};
 pub use crate::inbox::Inbox;
 pub use crate::job::{BoxError, IntoJob, Job, JobId, Label};
 pub use crate::kind::{Closures, Kind, WorkerInfo};

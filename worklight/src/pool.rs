@@ -73,7 +73,7 @@ impl<T: Send + 'static> WorkerPool<T> {
     ///     .unwrap();
     /// assert_eq!(pool.poolsize(), 3);
     /// ```
-    pub fn builder() -> Builder<T> {
+    pub fn builder() -> Builder<Closures<'static, T>> {
         Builder::new()
     }
 }

@@ -82,7 +82,7 @@ where
     Builder::new().workers(workers).scope(f)
 }
 
-impl<T: Send + 'static, S: 'static> Builder<T, S> {
+impl<T: Send + 'static, S: 'static> Builder<Closures<'static, T, S>> {
     /// Runs `f` with a scoped pool built from these settings; see [`pool`].
     /// A caller-supplied inbox is refused (a scoped pool makes its own).
     ///
@@ -111,11 +111,8 @@ impl<T: Send + 'static, S: 'static> Builder<T, S> {
             let outbox: Option<Arc<dyn Sink<T> + '_>> = parts.outbox.map(|s| s as Arc<dyn Sink<T>>);
             let errbox: Option<Arc<dyn Sink<JobError> + '_>> =
                 parts.errbox.map(|s| s as Arc<dyn Sink<JobError>>);
-            let kind = Closures::new(parts.setup, parts.custom_setup, parts.teardown);
+            let kind: Closures<'_, T, S> = parts.kind.for_jobs();
             let inbox = Inbox::with_capacity(parts.settings.capacity);
-            if parts.settings.capacity == Some(0) {
-                return Err(BuildError::ZeroCapacity);
-            }
             let pool = assemble(parts.settings, kind, inbox, outbox, errbox, spawner)?;
             let scoped = ScopedPool {
                 pool,

@@ -1,0 +1,153 @@
+//! Data jobs: a pool whose inbox carries plain data, run by a [`Handler`]
+//! that each worker builds for itself (the original's `workerclass`).
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::builder::Builder;
+use crate::error::BuildError;
+use crate::job::{BoxError, Label};
+use crate::kind::{sealed, Kind, WorkerInfo};
+use crate::pool::Pool;
+
+/// Runs the data items of a [`HandlerPool`]: one handler per worker, built
+/// on the worker's thread by the pool's factory, kept (`&mut self`) for
+/// every item that worker runs.
+///
+/// ```
+/// use worklight::{Handler, HandlerPool};
+/// struct Summer { seen: usize }
+/// impl Handler<Vec<u32>> for Summer {
+///     type Output = (usize, u32);
+///     type Error = std::convert::Infallible;
+///     fn handle(&mut self, item: Vec<u32>) -> Result<(usize, u32), Self::Error> {
+///         self.seen += 1;
+///         Ok((self.seen, item.iter().sum()))
+///     }
+/// }
+/// let pool = HandlerPool::new(2, |_| Ok::<_, std::io::Error>(Summer { seen: 0 })).unwrap();
+/// pool.inbox.put(vec![1, 2, 3]).unwrap();
+/// pool.inbox.put(vec![4]).unwrap();
+/// pool.exile().unwrap();
+/// let mut sums: Vec<u32> = pool.outbox.iter().map(|(_, s)| s).collect();
+/// sums.sort();
+/// assert_eq!(sums, vec![4, 6]);
+/// ```
+pub trait Handler<D> {
+    /// What lands on the outbox.
+    type Output: Send;
+    /// What lands on the errbox, inside a [`JobError`](crate::JobError).
+    type Error: Send;
+    /// Runs one item.
+    fn handle(&mut self, item: D) -> Result<Self::Output, Self::Error>;
+}
+
+type FactoryFn<H> = dyn Fn(&WorkerInfo) -> Result<H, BoxError> + Send + Sync;
+
+/// The kind of a pool whose inbox carries data `D` run by handlers `H`.
+pub struct Handlers<D, H> {
+    factory: Arc<FactoryFn<H>>,
+    _items: PhantomData<fn(D)>,
+}
+
+impl<D, H> fmt::Debug for Handlers<D, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Handlers(..)")
+    }
+}
+
+impl<D, H> sealed::Sealed for Handlers<D, H> {}
+
+impl<D: Send, H: Handler<D>> Kind for Handlers<D, H> {
+    type Item = D;
+    type Output = H::Output;
+    type Error = H::Error;
+    type Worker = H;
+    type Task = D;
+
+    fn start(&self, info: &WorkerInfo) -> Result<H, BoxError> {
+        (self.factory)(info)
+    }
+
+    fn split(item: D) -> (Option<Label>, D) {
+        (None, item)
+    }
+
+    fn run(worker: &mut H, task: D) -> Result<H::Output, H::Error> {
+        worker.handle(task)
+    }
+
+    fn stop(&self, worker: H, _info: &WorkerInfo) {
+        drop(worker);
+    }
+
+    fn has_setup(&self) -> bool {
+        true
+    }
+}
+
+/// A pool whose inbox carries plain data `D`, run by handlers `H` (one per
+/// worker). Its outbox and errbox behave exactly as a [`WorkerPool`](crate::WorkerPool)'s;
+/// an errbox report carries the id `put` returned and the handler's error
+/// (handler pools have no labels: put the item's name in your error type).
+///
+/// ```
+/// use worklight::{Handler, HandlerPool};
+/// struct Parse;
+/// impl Handler<String> for Parse {
+///     type Output = i64;
+///     type Error = std::num::ParseIntError;
+///     fn handle(&mut self, s: String) -> Result<i64, Self::Error> {
+///         s.trim().parse()
+///     }
+/// }
+/// let pool = HandlerPool::new(2, |_| Ok::<_, std::io::Error>(Parse)).unwrap();
+/// pool.inbox.put("12".to_string()).unwrap();
+/// let bad = pool.inbox.put("twelve".to_string()).unwrap();
+/// pool.exile().unwrap();
+/// assert_eq!(pool.outbox.get(), Ok(12));
+/// assert_eq!(pool.errbox.get().unwrap().id(), bad);
+/// ```
+pub type HandlerPool<D, H> = Pool<'static, Handlers<D, H>>;
+
+impl<D: Send + 'static, H: Handler<D> + 'static> HandlerPool<D, H> {
+    /// A pool of `workers` threads, each building its handler with
+    /// `factory` when it starts. Waits for every factory call; the first
+    /// failure (an error or a panic) is returned as [`BuildError::Setup`].
+    pub fn new<F, E>(workers: usize, factory: F) -> Result<Self, BuildError>
+    where
+        F: Fn(&WorkerInfo) -> Result<H, E> + Send + Sync + 'static,
+        E: Into<BoxError>,
+    {
+        Self::builder(factory).workers(workers).build()
+    }
+
+    /// A builder for a handler pool, with every setting of [`Builder`].
+    ///
+    /// ```
+    /// # use worklight::{Handler, HandlerPool};
+    /// # struct Echo;
+    /// # impl Handler<u8> for Echo {
+    /// #     type Output = u8;
+    /// #     type Error = std::convert::Infallible;
+    /// #     fn handle(&mut self, x: u8) -> Result<u8, Self::Error> { Ok(x) }
+    /// # }
+    /// let pool = HandlerPool::builder(|_| Ok::<_, std::io::Error>(Echo))
+    ///     .workers(3)
+    ///     .capacity(10)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(pool.poolsize(), 3);
+    /// ```
+    pub fn builder<F, E>(factory: F) -> Builder<Handlers<D, H>>
+    where
+        F: Fn(&WorkerInfo) -> Result<H, E> + Send + Sync + 'static,
+        E: Into<BoxError>,
+    {
+        Builder::with_kind(Handlers {
+            factory: Arc::new(move |info: &WorkerInfo| factory(info).map_err(Into::into)),
+            _items: PhantomData,
+        })
+    }
+}
