@@ -13,6 +13,7 @@ use crate::kind::{Closures, Kind, WorkerInfo};
 use crate::outbox::Outbox;
 use crate::pool::Pool;
 use crate::sink::{Sink, Target};
+use crate::summoning::Summoning;
 
 /// The front door: every optional setting of a pool. Build an owned pool
 /// with [`build`](Builder::build), or (for closure pools) run a scoped pool
@@ -154,6 +155,9 @@ impl<T: Send + 'static, S: 'static> Builder<Closures<'static, T, S>> {
         if self.settings.capacity == Some(0) {
             return Err(BuildError::ZeroCapacity);
         }
+        if self.settings.summoning.is_some() {
+            return Err(BuildError::Invalid("a scoped pool cannot size itself"));
+        }
         Ok(ScopedParts {
             settings: self.settings,
             kind: self.kind,
@@ -269,6 +273,36 @@ impl<K: Kind> Builder<K> {
         self
     }
 
+    /// Makes the pool size itself to the work between `policy.min()` and
+    /// `policy.max()` workers (the original's `SummoningPool`): it starts
+    /// with `min` workers (the `workers` setting is not used), grows on the
+    /// put that leaves more than `ratio` jobs queued per worker, and a
+    /// surplus worker retires after waiting `keep_alive` with nothing to do.
+    /// Not for scoped pools. See [`Summoning`] for the policy.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use worklight::{Summoning, WorkerPool};
+    /// let pool = WorkerPool::builder()
+    ///     .summoning(Summoning::new(1, 4).keep_alive(Duration::from_millis(50)))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(pool.poolsize(), 1);
+    /// pool.pause();
+    /// for n in 0..10 {
+    ///     pool.inbox.put(move || n).unwrap();
+    /// }
+    /// pool.resume(); // grows: 10 queued jobs for 1 worker
+    /// assert!(pool.metrics().high_water > 1);
+    /// assert!(pool.poolsize() <= 4);
+    /// pool.exile().unwrap();
+    /// assert_eq!(pool.outbox.len(), 10);
+    /// ```
+    pub fn summoning(mut self, policy: Summoning) -> Self {
+        self.settings.summoning = Some(policy);
+        self
+    }
+
     /// Takes jobs from a caller-supplied inbox — one shared by several
     /// pools, or fed by other threads — instead of a new one. It closes when
     /// the last pool fed by it is exiled.
@@ -322,14 +356,18 @@ impl<K: Kind> Builder<K> {
     {
         let inbox = take_inbox(&self.settings, self.inbox)?;
         let spawner: Box<SpawnFn<'static>> = Box::new(|b, body| b.spawn(body).map(Some));
-        assemble(
+        let pool = assemble(
             self.settings,
             self.kind,
             inbox,
             self.outbox,
             self.errbox,
             spawner,
-        )
+        )?;
+        if pool.core.ctl.scaling.is_some() {
+            pool.core.register_growth();
+        }
+        Ok(pool)
     }
 }
 

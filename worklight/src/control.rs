@@ -13,6 +13,7 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 
+use crate::summoning::Summoning;
 use crate::sync::{AtomicBool, AtomicU8, AtomicUsize, Condvar};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -34,10 +35,12 @@ pub(crate) struct Control {
     pub(crate) paused_workers: AtomicUsize,
     /// Paused and staggered workers wait here, with the inbox lock.
     pub(crate) wake: Condvar,
+    /// The self-sizing policy, if the pool sizes itself.
+    pub(crate) scaling: Option<Summoning>,
 }
 
 impl Control {
-    pub(crate) fn new(paused: bool) -> Self {
+    pub(crate) fn new(paused: bool, scaling: Option<Summoning>) -> Self {
         Control {
             mode: AtomicU8::new(Mode::Run as u8),
             paused: AtomicBool::new(paused),
@@ -45,6 +48,7 @@ impl Control {
             active: AtomicUsize::new(0),
             paused_workers: AtomicUsize::new(0),
             wake: Condvar::new(),
+            scaling,
         }
     }
 
@@ -77,7 +81,11 @@ impl Control {
     pub(crate) fn banish(&self, n: usize) -> usize {
         let active = self.active.load(Relaxed);
         let pending = self.retire.load(Relaxed);
-        let n = n.min(active.saturating_sub(pending));
+        let size = active.saturating_sub(pending);
+        let n = match &self.scaling {
+            Some(policy) => policy.clamp_banish(n, size),
+            None => n.min(size),
+        };
         self.retire.store(pending + n, Relaxed);
         n
     }

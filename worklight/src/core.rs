@@ -26,11 +26,12 @@ use std::time::{Duration, Instant};
 use crate::control::{Control, Mode};
 use crate::error::{BuildError, ExileError, Exit};
 use crate::failure::JobError;
-use crate::inbox::Inbox;
+use crate::inbox::{Grow, Inbox};
 use crate::kind::{Kind, WorkerInfo};
 use crate::metrics::{Metrics, PoolStats};
 use crate::sink::Target;
 use crate::startup::Startup;
+use crate::summoning::Summoning;
 use crate::sync::{Arc, Condvar, Mutex};
 use crate::worker;
 
@@ -56,6 +57,7 @@ pub(crate) struct Settings {
     pub(crate) stagger: Option<Duration>,
     pub(crate) on_start: Option<Hook>,
     pub(crate) on_stop: Option<Hook>,
+    pub(crate) summoning: Option<Summoning>,
 }
 
 impl Default for Settings {
@@ -70,6 +72,7 @@ impl Default for Settings {
             stagger: None,
             on_start: None,
             on_stop: None,
+            summoning: None,
         }
     }
 }
@@ -121,14 +124,16 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         targets: Targets<'a, K>,
         spawner: Box<SpawnFn<'a>>,
     ) -> Result<Arc<Self>, BuildError> {
-        if settings.workers == 0 {
-            return Err(BuildError::ZeroWorkers);
+        match &settings.summoning {
+            Some(policy) => policy.validate()?,
+            None if settings.workers == 0 => return Err(BuildError::ZeroWorkers),
+            None => {}
         }
         inbox.attach()?;
         Ok(Arc::new(Core {
             id: NEXT_POOL_ID.fetch_add(1, Relaxed),
             inbox,
-            ctl: Control::new(settings.paused),
+            ctl: Control::new(settings.paused, settings.summoning),
             kind,
             stats: PoolStats::default(),
             settings,
@@ -142,7 +147,10 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     /// Starts the first workers; on failure stops those already started
     /// and leaves the inbox's jobs where they are.
     pub(crate) fn launch(self: &Arc<Self>) -> Result<(), BuildError> {
-        let n = self.settings.workers;
+        let n = match &self.settings.summoning {
+            Some(policy) => policy.min(),
+            None => self.settings.workers,
+        };
         if let Err(e) = self.summon(n, self.settings.stagger) {
             self.abort();
             return Err(e);
@@ -157,7 +165,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         {
             let mut st = self.inbox.lock();
             if self.ctl.mode() == Mode::Run {
-                self.inbox.release_open(&mut st);
+                self.inbox.release_open(&mut st, self.id);
             }
             self.ctl.advance(Mode::Now);
             self.wake(&st);
@@ -175,22 +183,35 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         self.ctl.wake.notify_all();
     }
 
-    /// Starts `n` workers, worker k of them waiting k × `stagger` before its
-    /// first job. With a worker setup, waits until every setup has run.
+    /// Starts `n` workers (a self-sizing pool: at most up to its max),
+    /// worker k of them waiting k × `stagger` before its first job. With a
+    /// worker setup, waits until every setup has run. Returns how many
+    /// were started.
     pub(crate) fn summon(
         self: &Arc<Self>,
         n: usize,
         stagger: Option<Duration>,
-    ) -> Result<(), BuildError> {
+    ) -> Result<usize, BuildError> {
+        let n = match &self.ctl.scaling {
+            Some(policy) => policy.clamp_summon(n, self.ctl.poolsize()),
+            None => n,
+        };
         let startup = self.kind.has_setup().then(|| Arc::new(Startup::new(n)));
         let start = Instant::now();
         for k in 0..n {
             {
                 let st = self.inbox.lock();
-                if self.ctl.mode() != Mode::Run {
+                let full = self
+                    .ctl
+                    .scaling
+                    .is_some_and(|p| self.ctl.poolsize() >= p.max());
+                if self.ctl.mode() != Mode::Run || full {
                     drop(st);
                     if let Some(s) = &startup {
                         s.cancel(n - k);
+                    }
+                    if full {
+                        return Ok(k);
                     }
                     return Err(BuildError::Exiled);
                 }
@@ -209,7 +230,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 return Err(BuildError::Setup { worker, error });
             }
         }
-        Ok(())
+        Ok(n)
     }
 
     /// Starts one worker whose place (`ctl.active`) is already counted;
@@ -303,7 +324,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     fn begin_exile(&self, to: Mode) -> (Vec<K::Item>, bool) {
         let mut st = self.inbox.lock();
         if self.ctl.mode() == Mode::Run {
-            self.inbox.release(&mut st);
+            self.inbox.release(&mut st, self.id);
         }
         self.ctl.advance(to);
         self.ctl.clear_banish();
@@ -332,15 +353,31 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     fn start_helper(self: &Arc<Self>) -> Result<(), ExileError<K::Item>> {
         if let Err(error) = self.spawn_reserved(None, None) {
             let (unrun, _) = self.begin_exile(Mode::Now);
-            self.finish_exile();
+            self.join_workers(None);
+            self.targets.lock().take();
             return Err(ExileError::Spawn { error, unrun });
         }
         Ok(())
     }
 
-    fn finish_exile(&self) {
+    /// Joins the workers, then hands back any job they left on a closed
+    /// inbox (possible only when every worker's setup failed).
+    fn finish_exile(&self) -> Result<(), ExileError<K::Item>> {
         self.join_workers(None);
         self.targets.lock().take();
+        self.stranded()
+    }
+
+    fn stranded(&self) -> Result<(), ExileError<K::Item>> {
+        let mut st = self.inbox.lock();
+        if !st.closed || st.queue.is_empty() {
+            return Ok(());
+        }
+        let unrun = self.inbox.take_all(&mut st);
+        self.stats
+            .handed_back
+            .fetch_add(unrun.len() as u64, Relaxed);
+        Err(ExileError::Stranded { unrun })
     }
 
     pub(crate) fn exile(self: &Arc<Self>) -> Result<(), ExileError<K::Item>> {
@@ -351,8 +388,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         if helper {
             self.start_helper()?;
         }
-        self.finish_exile();
-        Ok(())
+        self.finish_exile()
     }
 
     pub(crate) fn exile_now(&self) -> Result<Vec<K::Item>, ExileError<K::Item>> {
@@ -360,7 +396,8 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             return Err(ExileError::FromOwnWorker);
         }
         let (unrun, _) = self.begin_exile(Mode::Now);
-        self.finish_exile();
+        self.join_workers(None);
+        self.targets.lock().take();
         Ok(unrun)
     }
 
@@ -378,7 +415,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         }
         if self.join_workers(deadline) {
             self.targets.lock().take();
-            return Ok(Exit::Done);
+            return self.stranded().map(|()| Exit::Done);
         }
         let (unrun, _) = self.begin_exile(Mode::Now);
         let running = self.roster.lock().threads;
@@ -411,9 +448,14 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     }
 
     pub(crate) fn set_paused(&self, paused: bool) {
-        let st = self.inbox.lock();
-        self.ctl.set_paused(paused);
-        self.wake(&st);
+        {
+            let st = self.inbox.lock();
+            self.ctl.set_paused(paused);
+            self.wake(&st);
+        }
+        if !paused && self.ctl.scaling.is_some() {
+            self.inbox.nudge(self.id);
+        }
     }
 
     pub(crate) fn banish(&self, n: usize) -> usize {
@@ -438,5 +480,35 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         m.running = m.busy;
         m.idle = alive.saturating_sub(m.busy + paused);
         m
+    }
+}
+
+impl<K: Kind + 'static> Core<'static, K> {
+    /// Lets puts on the inbox grow this pool (self-sizing pools).
+    pub(crate) fn register_growth(self: &Arc<Self>) {
+        let me: Arc<dyn Grow> = Arc::clone(self) as Arc<dyn Grow>;
+        self.inbox.add_grower(self.id, Arc::downgrade(&me));
+    }
+}
+
+impl<K: Kind + 'static> Grow for Core<'static, K> {
+    fn reserve(&self, queued: usize) -> usize {
+        let Some(policy) = &self.ctl.scaling else {
+            return 0;
+        };
+        if self.ctl.mode() != Mode::Run || self.ctl.is_paused() {
+            return 0;
+        }
+        let n = policy.growth(queued, self.ctl.poolsize());
+        self.ctl.active.fetch_add(n, Relaxed);
+        n
+    }
+
+    fn grow(self: Arc<Self>, n: usize) {
+        for _ in 0..n {
+            // A thread that cannot start gives its place back; the next put
+            // tries again. Counted in `spawned` only when it starts.
+            let _ = self.spawn_reserved(None, None);
+        }
     }
 }

@@ -219,6 +219,10 @@ pub enum BuildError {
     Exiled,
     /// A setting is out of range: the message says which.
     Invalid(&'static str),
+    /// A scoped pool ended with this many queued jobs that no worker could
+    /// run (every worker's setup failed); they borrowed from the scope and
+    /// were dropped with it.
+    Unrun(usize),
 }
 
 impl fmt::Display for BuildError {
@@ -235,6 +239,7 @@ impl fmt::Display for BuildError {
             BuildError::InboxClosed => f.write_str("the inbox is closed"),
             BuildError::Exiled => f.write_str("the pool was exiled"),
             BuildError::Invalid(what) => write!(f, "invalid setting: {what}"),
+            BuildError::Unrun(n) => write!(f, "{n} queued jobs could not be run"),
         }
     }
 }
@@ -264,6 +269,13 @@ pub enum ExileError<J> {
         /// The jobs that were not run.
         unrun: Vec<J>,
     },
+    /// Every worker left before the inbox was worked off — each one's setup
+    /// failed (see [`Metrics::setup_failures`](crate::Metrics::setup_failures));
+    /// the jobs that were not run are handed back.
+    Stranded {
+        /// The jobs that were not run.
+        unrun: Vec<J>,
+    },
 }
 
 impl<J> fmt::Display for ExileError<J> {
@@ -275,6 +287,11 @@ impl<J> fmt::Display for ExileError<J> {
             ExileError::Spawn { error, unrun } => write!(
                 f,
                 "no worker could be started to run the {} queued jobs: {error}",
+                unrun.len()
+            ),
+            ExileError::Stranded { unrun } => write!(
+                f,
+                "every worker's setup failed; {} queued jobs were not run",
                 unrun.len()
             ),
         }

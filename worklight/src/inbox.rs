@@ -32,8 +32,17 @@ use std::time::{Duration, Instant};
 use crate::control::{Control, Mode};
 use crate::error::{BuildError, PutError, PutTimeoutError, TryPutError};
 use crate::job::{IntoJob, JobId};
-use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, MutexGuard};
+use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Weak};
 use std::sync::atomic::Ordering::Relaxed;
+
+/// A self-sizing pool fed by an inbox: asked on every put whether to grow.
+pub(crate) trait Grow: Send + Sync {
+    /// Under the inbox lock: reserves places for new workers, given the
+    /// number of queued jobs; returns how many.
+    fn reserve(&self, queued: usize) -> usize;
+    /// After the lock is released: starts the reserved workers.
+    fn grow(self: Arc<Self>, n: usize);
+}
 
 /// A job on the queue with the id `put` gave it.
 pub(crate) struct Entry<I> {
@@ -52,6 +61,8 @@ pub(crate) struct State<I> {
     sleeping: usize,
     putters: usize,
     idle_waiters: usize,
+    /// Self-sizing pools fed by this inbox, by pool id.
+    growers: Vec<(u64, Weak<dyn Grow>)>,
 }
 
 pub(crate) struct Shared<I> {
@@ -174,6 +185,7 @@ impl<I> Inbox<I> {
                     sleeping: 0,
                     putters: 0,
                     idle_waiters: 0,
+                    growers: Vec::new(),
                 }),
                 ready: Condvar::new(),
                 space: Condvar::new(),
@@ -280,7 +292,49 @@ impl<I> Inbox<I> {
         if st.sleeping > 0 {
             sh.ready.notify_one();
         }
+        if !st.growers.is_empty() {
+            let growth = Self::reserve_growth(&st);
+            drop(st);
+            for (pool, n) in growth {
+                pool.grow(n);
+            }
+        }
         Ok(id)
+    }
+
+    /// Asks each self-sizing pool whether to grow (inbox lock held).
+    fn reserve_growth(st: &State<I>) -> Vec<(Arc<dyn Grow>, usize)> {
+        let mut growth = Vec::new();
+        for (_, pool) in &st.growers {
+            if let Some(pool) = pool.upgrade() {
+                let n = pool.reserve(st.queue.len());
+                if n > 0 {
+                    growth.push((pool, n));
+                }
+            }
+        }
+        growth
+    }
+
+    /// Registers a self-sizing pool.
+    pub(crate) fn add_grower(&self, id: u64, pool: Weak<dyn Grow>) {
+        self.lock().growers.push((id, pool));
+    }
+
+    /// Asks the pool `id` whether to grow now (after a resume).
+    pub(crate) fn nudge(&self, id: u64) {
+        let st = self.lock();
+        let pool = st
+            .growers
+            .iter()
+            .find(|(i, _)| *i == id)
+            .and_then(|(_, w)| w.upgrade());
+        let Some(pool) = pool else { return };
+        let n = pool.reserve(st.queue.len());
+        drop(st);
+        if n > 0 {
+            pool.grow(n);
+        }
     }
 
     /// How many jobs wait to be taken now.
@@ -345,7 +399,8 @@ impl<I> Inbox<I> {
 
     /// A pool stops taking from this inbox (called once per pool, under the
     /// lock, when its exile begins). The last pool closes the inbox.
-    pub(crate) fn release(&self, st: &mut State<I>) {
+    pub(crate) fn release(&self, st: &mut State<I>, id: u64) {
+        st.growers.retain(|(i, _)| *i != id);
         st.pools -= 1;
         if st.pools == 0 {
             st.closed = true;
@@ -355,7 +410,8 @@ impl<I> Inbox<I> {
 
     /// A pool whose start failed stops taking from this inbox, leaving it
     /// open: its jobs belong to the caller or to other pools.
-    pub(crate) fn release_open(&self, st: &mut State<I>) {
+    pub(crate) fn release_open(&self, st: &mut State<I>, id: u64) {
+        st.growers.retain(|(i, _)| *i != id);
         st.pools -= 1;
     }
 
@@ -407,7 +463,13 @@ impl<I> Inbox<I> {
                 return self.leave(ctl, st, Taken::Leave);
             }
             if ctl.take_retire_token() {
-                return self.leave(ctl, st, Taken::Retire);
+                // A self-sizing pool keeps its last worker while jobs wait.
+                let last =
+                    ctl.scaling.is_some() && ctl.active.load(Relaxed) == 1 && !st.queue.is_empty();
+                if !last {
+                    return self.leave(ctl, st, Taken::Retire);
+                }
+                ctl.clear_banish();
             }
             if mode == Mode::Run && ctl.is_paused() {
                 ctl.paused_workers.fetch_add(1, Relaxed);
@@ -424,6 +486,26 @@ impl<I> Inbox<I> {
             }
             if mode == Mode::Drain {
                 return self.leave(ctl, st, Taken::Leave);
+            }
+            if let Some(policy) = ctl.scaling.filter(|p| ctl.poolsize() > p.min()) {
+                // A surplus worker waits at most the keep-alive, then retires
+                // if there is still nothing to do.
+                st.sleeping += 1;
+                let (g, timed_out) = sh
+                    .ready
+                    .wait_until(st, Instant::now() + policy.keep_alive_for());
+                st = g;
+                st.sleeping -= 1;
+                let surplus = ctl.poolsize() > policy.min();
+                if timed_out
+                    && surplus
+                    && st.queue.is_empty()
+                    && ctl.mode() == Mode::Run
+                    && !ctl.is_paused()
+                {
+                    return self.leave(ctl, st, Taken::Retire);
+                }
+                continue;
             }
             st.sleeping += 1;
             st = sh.ready.wait(st);

@@ -86,6 +86,7 @@ mod pool;
 mod scope;
 mod sink;
 mod startup;
+mod summoning;
 mod sync;
 mod worker;
 
@@ -104,6 +105,7 @@ pub use crate::outbox::{iterqueue, Errbox, Outbox};
 pub use crate::pool::{Pool, WorkerPool};
 pub use crate::scope::{pool, Harvest, ScopedPool};
 pub use crate::sink::{callback, Callback, Sink};
+pub use crate::summoning::Summoning;
 
 #[cfg(all(test, loom))]
 mod loom_models;

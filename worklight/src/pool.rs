@@ -228,6 +228,9 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// them takes its first job k × stagger later. With a worker setup,
     /// returns once every new worker has run it.
     ///
+    /// Returns how many were started: `n`, or fewer in a self-sizing pool
+    /// at its max.
+    ///
     /// Errors: the pool was exiled; a thread could not be started; a setup
     /// failed. The workers started before the failure stay.
     ///
@@ -236,7 +239,7 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// pool.summon(3).unwrap();
     /// assert_eq!(pool.poolsize(), 4);
     /// ```
-    pub fn summon(&self, n: usize) -> Result<(), BuildError> {
+    pub fn summon(&self, n: usize) -> Result<usize, BuildError> {
         self.core.summon(n, self.core.settings.stagger)
     }
 
@@ -249,12 +252,13 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// pool.summon_staggered(2, Duration::from_millis(1)).unwrap();
     /// assert_eq!(pool.poolsize(), 3);
     /// ```
-    pub fn summon_staggered(&self, n: usize, stagger: Duration) -> Result<(), BuildError> {
+    pub fn summon_staggered(&self, n: usize, stagger: Duration) -> Result<usize, BuildError> {
         self.core.summon(n, Some(stagger))
     }
 
     /// Retires up to `n` workers, each after its current job, and returns at
-    /// once with how many will retire (never more than the pool has).
+    /// once with how many will retire (never more than the pool has; in a
+    /// self-sizing pool, never below its min).
     /// Banishing every worker while jobs are queued is allowed: the jobs wait
     /// for `summon`, and an exile starts a worker to run them.
     ///

@@ -132,6 +132,7 @@ impl<T: Send + 'static, S: 'static> Builder<Closures<'static, T, S>> {
                 Err(ExileError::FromOwnWorker) => {}
                 // The unrun jobs borrow from the scope and cannot leave it.
                 Err(ExileError::Spawn { error, .. }) => return Err(BuildError::Spawn(error)),
+                Err(ExileError::Stranded { unrun }) => return Err(BuildError::Unrun(unrun.len())),
                 Ok(()) => {}
             }
             Ok(Harvest {

@@ -10,7 +10,6 @@
 #[cfg(not(loom))]
 mod imp {
     pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize};
-    pub(crate) use std::sync::Arc;
     pub(crate) use std::time::Instant;
 
     /// A mutual-exclusion lock that never poisons.
@@ -61,7 +60,6 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize};
-    pub(crate) use loom::sync::Arc;
     pub(crate) use std::time::Instant;
 
     #[derive(Debug, Default)]
@@ -110,3 +108,6 @@ mod imp {
 }
 
 pub(crate) use imp::*;
+/// Shared ownership is not a race to model: `std`'s `Arc` (with `Weak` and
+/// unsized coercions) in both builds.
+pub(crate) use std::sync::{Arc, Weak};

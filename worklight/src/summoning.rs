@@ -1,0 +1,144 @@
+//! The self-sizing pool's policy (the original's `SummoningPool`).
+//!
+//! # The policy as a state machine
+//!
+//! The pool's size `n` (workers started and not retired) moves between
+//! `min` and `max`:
+//!
+//! | state | event | action |
+//! | --- | --- | --- |
+//! | running, `n < max` | a put leaves `queued > ratio × n`, or `n == 0` | start `min(rate, max − n)` workers, from the putting thread, before `put` returns |
+//! | running, `n > min` | a worker has waited `keep_alive` with the inbox empty | that worker retires |
+//! | running | `summon(k)` / `banish(k)` | clamped to stay within `min..=max` |
+//! | paused | a put | no growth (the workers could not take the jobs); `resume` re-checks |
+//! | exiled | — | no growth; an exile works the inbox off as in any pool |
+//!
+//! Growth is decided under the inbox lock, where the new workers' places
+//! are reserved before the lock is released: concurrent puts can never take
+//! the pool past `max`. A worker retires only while the inbox is empty and
+//! only down to `min`; with `min == 0` the next put starts a worker again.
+//! So while a job is queued, a worker exists or is being started. Idle
+//! workers at `min` sleep without a timeout: an idle pool does not wake up
+//! to look at itself.
+
+use std::time::Duration;
+
+use crate::error::BuildError;
+
+/// The self-sizing policy: see [`Builder::summoning`](crate::Builder::summoning).
+///
+/// ```
+/// use std::time::Duration;
+/// use worklight::Summoning;
+/// let policy = Summoning::new(1, 8).ratio(2).rate(2).keep_alive(Duration::from_secs(5));
+/// assert_eq!((policy.min(), policy.max()), (1, 8));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summoning {
+    min: usize,
+    max: usize,
+    ratio: usize,
+    rate: usize,
+    keep_alive: Duration,
+}
+
+impl Summoning {
+    /// Between `min` and `max` workers; grows by one worker whenever more
+    /// than one job per worker is queued; a surplus worker retires after
+    /// 10 s idle.
+    pub fn new(min: usize, max: usize) -> Self {
+        Summoning {
+            min,
+            max,
+            ratio: 1,
+            rate: 1,
+            keep_alive: Duration::from_secs(10),
+        }
+    }
+
+    /// Grow when more than `ratio` jobs per worker are queued (0: whenever
+    /// a job is queued and no worker is free to take it).
+    pub fn ratio(mut self, ratio: usize) -> Self {
+        self.ratio = ratio;
+        self
+    }
+
+    /// Workers started per growth step (at least 1).
+    pub fn rate(mut self, rate: usize) -> Self {
+        self.rate = rate;
+        self
+    }
+
+    /// How long a surplus worker waits idle before it retires.
+    pub fn keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.keep_alive = keep_alive;
+        self
+    }
+
+    /// The fewest workers.
+    pub fn min(&self) -> usize {
+        self.min
+    }
+
+    /// The most workers.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// The idle keep-alive.
+    pub(crate) fn keep_alive_for(&self) -> Duration {
+        self.keep_alive
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), BuildError> {
+        if self.max == 0 {
+            return Err(BuildError::ZeroWorkers);
+        }
+        if self.min > self.max {
+            return Err(BuildError::Invalid("summoning: min is above max"));
+        }
+        if self.rate == 0 {
+            return Err(BuildError::Invalid("summoning: rate must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// How many workers to add for `queued` jobs and a pool of `size`.
+    pub(crate) fn growth(&self, queued: usize, size: usize) -> usize {
+        if size >= self.max || queued == 0 {
+            return 0;
+        }
+        if size > 0 && queued <= self.ratio.saturating_mul(size) {
+            return 0;
+        }
+        self.rate.min(self.max - size)
+    }
+
+    /// Clamps a manual `summon(n)` to stay at or under `max`.
+    pub(crate) fn clamp_summon(&self, n: usize, size: usize) -> usize {
+        n.min(self.max.saturating_sub(size))
+    }
+
+    /// Clamps a manual `banish(n)` to stay at or above `min`.
+    pub(crate) fn clamp_banish(&self, n: usize, size: usize) -> usize {
+        n.min(size.saturating_sub(self.min))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Summoning;
+
+    #[test]
+    fn growth_follows_the_ratio_and_the_bounds() {
+        let p = Summoning::new(0, 4).ratio(2).rate(3);
+        assert_eq!(p.growth(1, 0), 3, "an empty pool always grows");
+        assert_eq!(p.growth(0, 0), 0, "nothing queued, no growth");
+        assert_eq!(p.growth(2, 1), 0, "at the ratio, no growth");
+        assert_eq!(p.growth(3, 1), 3, "above the ratio, grow by rate");
+        assert_eq!(p.growth(100, 3), 1, "never past max");
+        assert_eq!(p.growth(100, 4), 0);
+        assert_eq!(p.clamp_summon(10, 3), 1);
+        assert_eq!(Summoning::new(2, 4).clamp_banish(10, 3), 1);
+    }
+}
