@@ -109,3 +109,8 @@ pub use crate::summoning::Summoning;
 
 #[cfg(all(test, loom))]
 mod loom_models;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -38,6 +38,30 @@ pub struct Pool<'a, K: Kind + 'a> {
 /// A pool for `'static` closure jobs returning `T`, whose workers keep a
 /// state `S`: the pool that lives as long as its owner.
 ///
+/// Its jobs run on other threads, so they must be `Send`:
+///
+/// ```compile_fail
+/// let pool = worklight::WorkerPool::new(2).unwrap();
+/// let shared = std::rc::Rc::new(5);
+/// pool.inbox.put(move || *shared + 1).unwrap(); // Rc is not Send
+/// ```
+///
+/// and `'static`, because the pool may outlive the caller's stack frame (use
+/// [`pool`](crate::pool) for jobs that borrow):
+///
+/// ```compile_fail
+/// let pool = worklight::WorkerPool::new(2).unwrap();
+/// let local = vec![1, 2, 3];
+/// pool.inbox.put(|| local.len()).unwrap(); // borrows `local`
+/// ```
+///
+/// Results cross threads too, so they must be `Send`:
+///
+/// ```compile_fail
+/// let pool = worklight::WorkerPool::new(2).unwrap();
+/// pool.inbox.put(|| std::rc::Rc::new(1)).unwrap();
+/// ```
+///
 /// ```
 /// use worklight::WorkerPool;
 /// let pool = WorkerPool::new(4).unwrap();
