@@ -17,7 +17,13 @@ fn parse(line: &str) -> Result<i64, std::num::ParseIntError> {
 
 fn main() {
     let lines: Vec<String> = (0..1_000)
-        .map(|i| if i % 97 == 0 { format!("bad{i}") } else { i.to_string() })
+        .map(|i| {
+            if i % 97 == 0 {
+                format!("bad{i}")
+            } else {
+                i.to_string()
+            }
+        })
         .collect();
 
     // Results go to our own channel; failures are logged, not kept.
@@ -49,17 +55,26 @@ fn main() {
         std::thread::spawn(move || {
             for line in lines {
                 let label = format!("line {line:?}");
-                inbox.put(Job::fallible(move || parse(&line)).label(label)).expect("open");
+                inbox
+                    .put(Job::fallible(move || parse(&line)).label(label))
+                    .expect("open");
             }
         })
     };
 
     // Read results while the pools run; the loop ends when both are exiled.
-    let reader = std::thread::spawn(move || received.iter().fold((0usize, 0i64), |(n, s), v| (n + 1, s + v)));
+    let reader = std::thread::spawn(move || {
+        received
+            .iter()
+            .fold((0usize, 0i64), |(n, s), v| (n + 1, s + v))
+    });
     feeder.join().expect("feeder");
     left.exile().expect("main thread");
     right.exile().expect("main thread");
     drop((left, right));
     let (n, sum) = reader.join().expect("reader");
-    println!("{n} results summing to {sum}; {} failures logged", logged.load(Ordering::Relaxed));
+    println!(
+        "{n} results summing to {sum}; {} failures logged",
+        logged.load(Ordering::Relaxed)
+    );
 }

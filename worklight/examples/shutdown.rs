@@ -31,9 +31,16 @@ fn main() {
         pool.inbox.put(move || slow_square(n)).expect("running");
     }
     let unrun = pool.exile_now().expect("main thread");
-    println!("exile_now:     {} results, {} jobs handed back", pool.outbox.len(), unrun.len());
+    println!(
+        "exile_now:     {} results, {} jobs handed back",
+        pool.outbox.len(),
+        unrun.len()
+    );
     // Handed-back jobs can be run here, or put on another pool.
-    let rerun: u64 = unrun.into_iter().map(|job| job.run(&mut ()).expect("infallible")).sum();
+    let rerun: u64 = unrun
+        .into_iter()
+        .map(|job| job.run(&mut ()).expect("infallible"))
+        .sum();
     println!("               ran the handed-back jobs here: sum {rerun}");
 
     // exile_timeout: drain for a while, then hand back what is left.
@@ -41,7 +48,10 @@ fn main() {
     for n in 0..1_000 {
         pool.inbox.put(move || slow_square(n)).expect("running");
     }
-    match pool.exile_timeout(Duration::from_millis(50)).expect("main thread") {
+    match pool
+        .exile_timeout(Duration::from_millis(50))
+        .expect("main thread")
+    {
         Exit::Done => println!("exile_timeout: done in time"),
         Exit::TimedOut { unrun, running } => {
             pool.exile().expect("main thread"); // joins the workers still running
@@ -54,6 +64,13 @@ fn main() {
     }
 
     // After exile, put hands the job back.
-    let job = pool.inbox.put(|| 7).expect_err("the inbox is closed").into_inner();
-    println!("put after exile handed back a job; run here it gives {}", job.run(&mut ()).expect("ok"));
+    let job = pool
+        .inbox
+        .put(|| 7)
+        .expect_err("the inbox is closed")
+        .into_inner();
+    println!(
+        "put after exile handed back a job; run here it gives {}",
+        job.run(&mut ()).expect("ok")
+    );
 }

@@ -28,19 +28,32 @@ fn main() {
         )
         .on_worker_start(move |w| {
             let n = up.fetch_add(1, Ordering::SeqCst) + 1;
-            println!("{:>6} ms  {} started   size {n}", t0.elapsed().as_millis(), w.name());
+            println!(
+                "{:>6} ms  {} started   size {n}",
+                t0.elapsed().as_millis(),
+                w.name()
+            );
         })
         .on_worker_stop(move |w| {
             let n = down.fetch_sub(1, Ordering::SeqCst) - 1;
-            println!("{:>6} ms  {} left      size {n}", t0.elapsed().as_millis(), w.name());
+            println!(
+                "{:>6} ms  {} left      size {n}",
+                t0.elapsed().as_millis(),
+                w.name()
+            );
         })
         .build()
         .expect("start the pool");
 
     for burst in 1..=3u64 {
-        println!("{:>6} ms  burst {burst}: 200 jobs", t0.elapsed().as_millis());
+        println!(
+            "{:>6} ms  burst {burst}: 200 jobs",
+            t0.elapsed().as_millis()
+        );
         for n in 0..200 {
-            pool.inbox.put(move || busy_work(n)).expect("pool is running");
+            pool.inbox
+                .put(move || busy_work(n))
+                .expect("pool is running");
         }
         pool.wait_idle().expect("called from the main thread");
         let m = pool.metrics();

@@ -88,7 +88,11 @@ fn main() {
     }
     pool.exile().expect("exile from the main thread");
     let lines: usize = pool.outbox.iter().sum();
-    println!("  {} files, {lines} lines, {} failures", paths.len(), pool.errbox.len());
+    println!(
+        "  {} files, {lines} lines, {} failures",
+        paths.len(),
+        pool.errbox.len()
+    );
 
     println!("a handler pool whose inbox carries paths:");
     let handlers = HandlerPool::builder(|w| {
