@@ -443,8 +443,11 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         if self.is_own_worker() {
             return Err(ExileError::FromOwnWorker);
         }
-        self.inbox.wait_idle();
-        Ok(())
+        if self.inbox.wait_idle(&self.ctl) {
+            Ok(())
+        } else {
+            Err(ExileError::NoWorkers)
+        }
     }
 
     pub(crate) fn set_paused(&self, paused: bool) {

@@ -261,6 +261,10 @@ pub enum ExileError<J> {
     /// Called from one of the pool's own jobs: waiting for the pool would wait
     /// for the caller itself.
     FromOwnWorker,
+    /// `wait_idle` found jobs queued and no worker left to run them (every
+    /// worker banished, or every setup failed): it would wait forever.
+    /// [`summon`](crate::Pool::summon) workers, or exile the pool.
+    NoWorkers,
     /// Every worker was gone and none could be started to work off the inbox;
     /// the jobs that were not run are handed back.
     Spawn {
@@ -283,6 +287,9 @@ impl<J> fmt::Display for ExileError<J> {
         match self {
             ExileError::FromOwnWorker => {
                 f.write_str("a pool cannot be exiled or waited on from its own job")
+            }
+            ExileError::NoWorkers => {
+                f.write_str("jobs are queued and the pool has no worker to run them")
             }
             ExileError::Spawn { error, unrun } => write!(
                 f,

@@ -438,14 +438,22 @@ impl<I> Inbox<I> {
         }
     }
 
-    /// Waits until every job accepted so far has finished.
-    pub(crate) fn wait_idle(&self) {
+    /// Waits until every job accepted so far has finished. Returns false,
+    /// without waiting further, if the pool `ctl` has no worker left to run
+    /// the queued jobs (all banished, or every setup failed) and is not
+    /// being exiled.
+    pub(crate) fn wait_idle(&self, ctl: &Control) -> bool {
         let mut st = self.lock();
         while st.unfinished > 0 {
+            let stranded = ctl.active.load(Relaxed) == 0 && !st.queue.is_empty();
+            if stranded && ctl.mode() == Mode::Run {
+                return false;
+            }
             st.idle_waiters += 1;
             st = self.shared.idle.wait(st);
             st.idle_waiters -= 1;
         }
+        true
     }
 
     /// A worker of the pool controlled by `ctl` finishes its previous job
@@ -457,6 +465,7 @@ impl<I> Inbox<I> {
         if finished {
             self.finish_locked(&mut st, 1);
         }
+        let mut spun = false;
         loop {
             let mode = ctl.mode();
             if mode == Mode::Now {
@@ -507,11 +516,44 @@ impl<I> Inbox<I> {
                 }
                 continue;
             }
+            if !spun {
+                // A job often comes within a microsecond: spin briefly
+                // before parking, so that a steady stream of puts does not
+                // pay a wake-up per job.
+                spun = true;
+                drop(st);
+                self.spin_for_work(ctl);
+                st = sh.state.lock();
+                continue;
+            }
             st.sleeping += 1;
             st = sh.ready.wait(st);
             st.sleeping -= 1;
+            spun = false;
         }
     }
+
+    /// Spins, then yields, for a bounded while until a job is queued or the
+    /// pool leaves `Run` (read without the lock; `take` re-checks under it).
+    #[cfg(not(loom))]
+    fn spin_for_work(&self, ctl: &Control) {
+        const SPINS: u32 = 64;
+        const YIELDS: u32 = 8;
+        for i in 0..SPINS + YIELDS {
+            if self.shared.len.load(Relaxed) > 0 || ctl.mode() != Mode::Run {
+                return;
+            }
+            if i < SPINS {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Under loom every interleaving is explored anyway: no spinning.
+    #[cfg(loom)]
+    fn spin_for_work(&self, _ctl: &Control) {}
 
     /// Leaves the pool: no longer counted active. If jobs remain and another
     /// worker sleeps, it gets the wake-up this one may have consumed.
@@ -521,9 +563,15 @@ impl<I> Inbox<I> {
         st: MutexGuard<'_, State<I>>,
         how: Taken<I>,
     ) -> Taken<I> {
-        ctl.active.fetch_sub(1, Relaxed);
-        if !st.queue.is_empty() && st.sleeping > 0 {
-            self.shared.ready.notify_one();
+        let active = ctl.active.fetch_sub(1, Relaxed) - 1;
+        if !st.queue.is_empty() {
+            if st.sleeping > 0 {
+                self.shared.ready.notify_one();
+            }
+            if active == 0 && st.idle_waiters > 0 {
+                // `wait_idle` callers learn that no worker is left.
+                self.shared.idle.notify_all();
+            }
         }
         how
     }

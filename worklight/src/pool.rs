@@ -195,6 +195,20 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// pool fed by it. While the pool is paused, its queued jobs wait for
     /// `resume`, and so does this.
     ///
+    /// Errors: called from one of the pool's own jobs; or jobs are queued and
+    /// the pool has no worker left (all banished, or every setup failed) —
+    /// returned as soon as the last worker leaves, instead of waiting forever.
+    ///
+    /// ```
+    /// use worklight::{ExileError, WorkerPool};
+    /// let pool = WorkerPool::builder().workers(1).paused().build().unwrap();
+    /// pool.inbox.put(|| 1).unwrap();
+    /// pool.banish(1);
+    /// assert!(matches!(pool.wait_idle(), Err(ExileError::NoWorkers)));
+    /// pool.exile().unwrap(); // starts a worker to run the queued job
+    /// assert_eq!(pool.outbox.len(), 1);
+    /// ```
+    ///
     /// ```
     /// let pool = worklight::WorkerPool::new(2).unwrap();
     /// pool.inbox.put(|| 1).unwrap();

@@ -129,7 +129,7 @@ impl<T: Send + 'static, S: 'static> Builder<Closures<'static, T, S>> {
             match exiled {
                 // Only possible when the closure exiled the pool from a job
                 // of its own, which is refused; the pool is exiled here.
-                Err(ExileError::FromOwnWorker) => {}
+                Err(ExileError::FromOwnWorker | ExileError::NoWorkers) => {}
                 // The unrun jobs borrow from the scope and cannot leave it.
                 Err(ExileError::Spawn { error, .. }) => return Err(BuildError::Spawn(error)),
                 Err(ExileError::Stranded { unrun }) => return Err(BuildError::Unrun(unrun.len())),
