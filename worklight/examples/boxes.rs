@@ -6,8 +6,8 @@
 //! cargo run --release --example boxes
 //! ```
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use worklight::{Inbox, Job, JobError, WorkerPool};
 

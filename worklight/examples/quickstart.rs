@@ -64,5 +64,7 @@ fn main() {
         eprintln!("failed: {failure}");
         failures += 1;
     }
-    println!("{files} files, {bytes} bytes checksummed; {failures} failed; {walk_errors} unreadable directory entries");
+    println!(
+        "{files} files, {bytes} bytes checksummed; {failures} failed; {walk_errors} unreadable directory entries"
+    );
 }

@@ -5,8 +5,8 @@
 //! cargo run --release --example summoning
 //! ```
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use worklight::{Summoning, WorkerPool};

@@ -187,24 +187,47 @@ impl<K: Kind> Builder<K> {
     }
 
     /// The number of workers to start with (at least 1).
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::<()>::builder().workers(3).build().unwrap();
+    /// assert_eq!(pool.poolsize(), 3);
+    /// ```
     pub fn workers(mut self, n: usize) -> Self {
         self.settings.workers = n;
         self
     }
 
     /// The worker threads' name before `-<n>`; `Worker` by default.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder().workers(1).name("Crawler").build().unwrap();
+    /// pool.inbox.put(|| std::thread::current().name().map(String::from)).unwrap();
+    /// assert_eq!(pool.outbox.get().unwrap().as_deref(), Some("Crawler-0"));
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.settings.name = name.into();
         self
     }
 
     /// A suffix after the worker threads' `Worker-<n>` names.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder().workers(1).suffix("-db").build().unwrap();
+    /// pool.inbox.put(|| std::thread::current().name().map(String::from)).unwrap();
+    /// assert_eq!(pool.outbox.get().unwrap().as_deref(), Some("Worker-0-db"));
+    /// ```
     pub fn suffix(mut self, suffix: impl Into<String>) -> Self {
         self.settings.suffix = suffix.into();
         self
     }
 
     /// The worker threads' stack size in bytes.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder().stack_size(8 << 20).build().unwrap();
+    /// pool.inbox.put(|| [0u8; 1 << 20].len()).unwrap(); // a large frame fits in 8 MiB
+    /// assert_eq!(pool.outbox.get(), Ok(1 << 20));
+    /// ```
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.settings.stack_size = Some(bytes);
         self
@@ -213,12 +236,27 @@ impl<K: Kind> Builder<K> {
     /// Bounds the inbox: `put` blocks while it holds `n` jobs, `try_put` and
     /// `put_timeout` hand the job back. Not with a caller-supplied inbox,
     /// which has its own bound.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder().workers(1).capacity(2).paused().build().unwrap();
+    /// pool.inbox.put(|| 1).unwrap();
+    /// pool.inbox.put(|| 2).unwrap();
+    /// assert!(pool.inbox.try_put(|| 3).unwrap_err().is_full());
+    /// ```
     pub fn capacity(mut self, n: usize) -> Self {
         self.settings.capacity = Some(n);
         self
     }
 
     /// Starts the pool paused: jobs queue until [`resume`](Pool::resume).
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder().workers(1).paused().build().unwrap();
+    /// pool.inbox.put(|| "waits").unwrap();
+    /// assert_eq!(pool.inbox.len(), 1);
+    /// pool.resume();
+    /// assert_eq!(pool.outbox.get(), Ok("waits"));
+    /// ```
     pub fn paused(mut self) -> Self {
         self.settings.paused = true;
         self
@@ -226,6 +264,23 @@ impl<K: Kind> Builder<K> {
 
     /// Ramps up: worker k takes its first job k × `stagger` after the pool
     /// starts (and likewise for [`summon`](Pool::summon)).
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// let start = Instant::now();
+    /// let pool = worklight::WorkerPool::builder()
+    ///     .workers(3)
+    ///     .stagger(Duration::from_millis(20))
+    ///     .worker_setup(|w| Ok::<_, std::io::Error>(w.index()))
+    ///     .build()
+    ///     .unwrap();
+    /// // Worker 2 takes its first job no earlier than 2 × 20 ms after the start.
+    /// for _ in 0..30 {
+    ///     pool.inbox.put(worklight::Job::stateful(move |i: &mut usize| (*i, start.elapsed()))).unwrap();
+    /// }
+    /// pool.exile().unwrap();
+    /// assert!(pool.outbox.iter().all(|(i, t)| t >= Duration::from_millis(20) * i as u32));
+    /// ```
     pub fn stagger(mut self, stagger: Duration) -> Self {
         self.settings.stagger = Some(stagger);
         self
@@ -306,6 +361,16 @@ impl<K: Kind> Builder<K> {
     /// Takes jobs from a caller-supplied inbox — one shared by several
     /// pools, or fed by other threads — instead of a new one. It closes when
     /// the last pool fed by it is exiled.
+    ///
+    /// ```
+    /// use worklight::{Inbox, Job, WorkerPool};
+    /// let shared: Inbox<Job<'static, u8>> = Inbox::bounded(100).unwrap();
+    /// let pool = WorkerPool::builder().inbox(shared.clone()).build().unwrap();
+    /// shared.put(|| 1).unwrap();
+    /// pool.exile().unwrap();
+    /// assert_eq!(pool.outbox.get(), Ok(1));
+    /// assert!(shared.is_closed());
+    /// ```
     pub fn inbox(mut self, inbox: Inbox<K::Item>) -> Self {
         self.inbox = Some(inbox);
         self
@@ -350,6 +415,13 @@ impl<K: Kind> Builder<K> {
     /// Errors: zero workers or zero capacity; a capacity with a
     /// caller-supplied inbox; a closed caller-supplied inbox; a thread that
     /// could not be started; a worker setup that failed.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::<u8>::builder().workers(2).build().unwrap();
+    /// assert_eq!(pool.poolsize(), 2);
+    /// let zero = worklight::WorkerPool::<u8>::builder().workers(0).build();
+    /// assert!(matches!(zero, Err(worklight::BuildError::ZeroWorkers)));
+    /// ```
     pub fn build(self) -> Result<Pool<'static, K>, BuildError>
     where
         K: 'static,

@@ -55,6 +55,13 @@ pub enum PutTimeoutError<J> {
 
 impl<J> PutError<J> {
     /// The job that was not put.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::new(1).unwrap();
+    /// pool.exile().unwrap();
+    /// let job = pool.inbox.put(|| 4).unwrap_err().into_inner();
+    /// assert_eq!(job.run(&mut ()).unwrap(), 4);
+    /// ```
     pub fn into_inner(self) -> J {
         self.0
     }
@@ -62,16 +69,35 @@ impl<J> PutError<J> {
 
 impl<J> TryPutError<J> {
     /// The job that was not put.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder().workers(1).capacity(1).paused().build().unwrap();
+    /// pool.inbox.put(|| 1).unwrap();
+    /// let job = pool.inbox.try_put(|| 2).unwrap_err().into_inner();
+    /// assert_eq!(job.run(&mut ()).unwrap(), 2);
+    /// ```
     pub fn into_inner(self) -> J {
         match self {
             TryPutError::Full(j) | TryPutError::Closed(j) => j,
         }
     }
     /// Whether the inbox was full.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder().workers(1).capacity(1).paused().build().unwrap();
+    /// pool.inbox.put(|| ()).unwrap();
+    /// assert!(pool.inbox.try_put(|| ()).unwrap_err().is_full());
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, TryPutError::Full(_))
     }
     /// Whether the inbox was closed.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::new(1).unwrap();
+    /// pool.exile().unwrap();
+    /// assert!(pool.inbox.try_put(|| ()).unwrap_err().is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, TryPutError::Closed(_))
     }
@@ -79,16 +105,38 @@ impl<J> TryPutError<J> {
 
 impl<J> PutTimeoutError<J> {
     /// The job that was not put.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let pool = worklight::WorkerPool::new(1).unwrap();
+    /// pool.exile().unwrap();
+    /// let job = pool.inbox.put_timeout(|| 9, Duration::from_secs(1)).unwrap_err().into_inner();
+    /// assert_eq!(job.run(&mut ()).unwrap(), 9);
+    /// ```
     pub fn into_inner(self) -> J {
         match self {
             PutTimeoutError::Timeout(j) | PutTimeoutError::Closed(j) => j,
         }
     }
     /// Whether the wait timed out.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let pool = worklight::WorkerPool::builder().workers(1).capacity(1).paused().build().unwrap();
+    /// pool.inbox.put(|| ()).unwrap();
+    /// assert!(pool.inbox.put_timeout(|| (), Duration::from_millis(1)).unwrap_err().is_timeout());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, PutTimeoutError::Timeout(_))
     }
     /// Whether the inbox was closed.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let pool = worklight::WorkerPool::new(1).unwrap();
+    /// pool.exile().unwrap();
+    /// assert!(pool.inbox.put_timeout(|| (), Duration::from_secs(1)).unwrap_err().is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, PutTimeoutError::Closed(_))
     }
@@ -159,6 +207,12 @@ impl fmt::Display for Exiled {
 impl std::error::Error for Exiled {}
 
 /// `try_get` found nothing.
+///
+/// ```
+/// use worklight::TryGetError;
+/// let pool = worklight::WorkerPool::<u8>::new(1).unwrap();
+/// assert_eq!(pool.errbox.try_get().unwrap_err(), TryGetError::Empty);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryGetError {
     /// Nothing is there now; more may come.
@@ -168,6 +222,14 @@ pub enum TryGetError {
 }
 
 /// `get_timeout` found nothing in time.
+///
+/// ```
+/// # use std::time::Duration;
+/// use worklight::GetTimeoutError;
+/// let pool = worklight::WorkerPool::<u8>::new(1).unwrap();
+/// pool.exile().unwrap();
+/// assert_eq!(pool.outbox.get_timeout(Duration::from_secs(1)), Err(GetTimeoutError::Exiled));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GetTimeoutError {
     /// Nothing came before the timeout; more may come.
@@ -196,6 +258,13 @@ impl std::error::Error for TryGetError {}
 impl std::error::Error for GetTimeoutError {}
 
 /// Why a pool could not be built, or more workers could not be started.
+///
+/// ```
+/// use worklight::{BuildError, WorkerPool};
+/// assert!(matches!(WorkerPool::<()>::new(0), Err(BuildError::ZeroWorkers)));
+/// let err = WorkerPool::<()>::builder().capacity(0).build().unwrap_err();
+/// assert_eq!(err.to_string(), "a bounded inbox needs a capacity of at least one");
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -255,6 +324,13 @@ impl std::error::Error for BuildError {
 }
 
 /// Why an exile or a wait could not be carried out.
+///
+/// ```
+/// let pool = std::sync::Arc::new(worklight::WorkerPool::new(1).unwrap());
+/// let inner = pool.clone();
+/// pool.inbox.put(move || matches!(inner.exile(), Err(worklight::ExileError::FromOwnWorker))).unwrap();
+/// assert_eq!(pool.outbox.get(), Ok(true));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ExileError<J> {
@@ -308,6 +384,15 @@ impl<J> fmt::Display for ExileError<J> {
 impl<J: fmt::Debug> std::error::Error for ExileError<J> {}
 
 /// What a bounded exile achieved.
+///
+/// ```
+/// # use std::time::Duration;
+/// use worklight::Exit;
+/// let pool = worklight::WorkerPool::builder().workers(1).paused().build().unwrap();
+/// pool.inbox.put(|| ()).unwrap();
+/// // Paused workers are resumed by an exile, so this one finishes in time.
+/// assert!(matches!(pool.exile_timeout(Duration::from_secs(10)).unwrap(), Exit::Done));
+/// ```
 #[derive(Debug)]
 #[must_use]
 pub enum Exit<J> {

@@ -79,6 +79,16 @@ impl fmt::Debug for Panic {
 }
 
 /// How a job failed.
+///
+/// ```
+/// use worklight::Cause;
+/// let pool = worklight::WorkerPool::<u8>::new(1).unwrap();
+/// pool.inbox.put(|| panic!("oops")).unwrap();
+/// match pool.errbox.get().unwrap().into_cause() {
+///     Cause::Panic(p) => assert_eq!(p.message(), "oops"),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// ```
 #[derive(Debug)]
 pub enum Cause<E = BoxError> {
     /// The job returned an error.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::builder::Builder;
 use crate::error::BuildError;
 use crate::job::{BoxError, Label};
-use crate::kind::{sealed, Kind, WorkerInfo};
+use crate::kind::{Kind, WorkerInfo, sealed};
 use crate::pool::Pool;
 
 /// Runs the data items of a [`HandlerPool`]: one handler per worker, built
@@ -46,6 +46,20 @@ pub trait Handler<D> {
 type FactoryFn<H> = dyn Fn(&WorkerInfo) -> Result<H, BoxError> + Send + Sync;
 
 /// The kind of a pool whose inbox carries data `D` run by handlers `H`.
+///
+/// ```
+/// use worklight::{Builder, Handler, HandlerPool, Handlers};
+/// struct Upper;
+/// impl Handler<String> for Upper {
+///     type Output = String;
+///     type Error = std::convert::Infallible;
+///     fn handle(&mut self, s: String) -> Result<String, Self::Error> { Ok(s.to_uppercase()) }
+/// }
+/// let builder: Builder<Handlers<String, Upper>> = HandlerPool::builder(|_| Ok::<_, std::io::Error>(Upper));
+/// let pool = builder.workers(1).build().unwrap();
+/// pool.inbox.put("shout".to_string()).unwrap();
+/// assert_eq!(pool.outbox.get().unwrap(), "SHOUT");
+/// ```
 pub struct Handlers<D, H> {
     factory: Arc<FactoryFn<H>>,
     _items: PhantomData<fn(D)>,
@@ -115,6 +129,19 @@ impl<D: Send + 'static, H: Handler<D> + 'static> HandlerPool<D, H> {
     /// A pool of `workers` threads, each building its handler with
     /// `factory` when it starts. Waits for every factory call; the first
     /// failure (an error or a panic) is returned as [`BuildError::Setup`].
+    ///
+    /// ```
+    /// use worklight::{BuildError, Handler, HandlerPool};
+    /// struct Noop;
+    /// impl Handler<u8> for Noop {
+    ///     type Output = ();
+    ///     type Error = std::convert::Infallible;
+    ///     fn handle(&mut self, _: u8) -> Result<(), Self::Error> { Ok(()) }
+    /// }
+    /// assert!(HandlerPool::new(2, |_| Ok::<_, std::io::Error>(Noop)).is_ok());
+    /// let failing = HandlerPool::<u8, Noop>::new(2, |_| Err("no handler today"));
+    /// assert!(matches!(failing, Err(BuildError::Setup { .. })));
+    /// ```
     pub fn new<F, E>(workers: usize, factory: F) -> Result<Self, BuildError>
     where
         F: Fn(&WorkerInfo) -> Result<H, E> + Send + Sync + 'static,

@@ -576,11 +576,13 @@ impl<I> Inbox<I> {
         how
     }
 
-    /// Waits on the pool's own condition variable until `deadline` or until
-    /// the pool stops running (a staggered worker's delay).
+/// Waits on the pool's own condition variable until `deadline` (a
+    /// staggered worker's delay), or until an immediate exile: a draining
+    /// exile keeps the ramp-up, so that worker k still takes its first job
+    /// no earlier than k × stagger.
     pub(crate) fn stagger(&self, ctl: &Control, deadline: Instant) {
         let mut st = self.lock();
-        while ctl.mode() == Mode::Run {
+        while ctl.mode() != Mode::Now {
             let (g, timed_out) = ctl.wake.wait_until(st, deadline);
             st = g;
             if timed_out {

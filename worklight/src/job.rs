@@ -8,9 +8,19 @@ use std::fmt;
 /// `Job::fallible` converts whatever error the closure returns into this with
 /// `Into`, so `std::io::Error`, `String` and every `std::error::Error + Send +
 /// Sync` work; downcast it on the errbox to get the original type back.
+///
+/// ```
+/// let err: worklight::BoxError = "any message".into();
+/// assert_eq!(err.to_string(), "any message");
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A job's human-readable label, reported with its failure on the errbox.
+///
+/// ```
+/// let job = worklight::Job::<'_, ()>::new(|| ()).label(String::from("owned labels work too"));
+/// assert_eq!(job.label_str(), Some("owned labels work too"));
+/// ```
 pub type Label = Cow<'static, str>;
 
 /// The id that `put` returns for a job, and that its errbox report carries.

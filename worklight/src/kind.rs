@@ -28,10 +28,30 @@ pub struct WorkerInfo {
 impl WorkerInfo {
     /// The worker's number in its pool: 0, 1, 2… in the order started
     /// (summoned workers continue the count).
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder()
+    ///     .workers(1)
+    ///     .worker_setup(|w| Ok::<_, std::io::Error>(w.index()))
+    ///     .build()
+    ///     .unwrap();
+    /// pool.inbox.put(worklight::Job::stateful(|i: &mut usize| *i)).unwrap();
+    /// assert_eq!(pool.outbox.get(), Ok(0));
+    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
     /// The worker thread's name: `Worker-<index>` followed by the suffix.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder()
+    ///     .workers(1)
+    ///     .worker_setup(|w| Ok::<_, std::io::Error>(w.name().to_owned()))
+    ///     .build()
+    ///     .unwrap();
+    /// pool.inbox.put(worklight::Job::stateful(|n: &mut String| n.clone())).unwrap();
+    /// assert_eq!(pool.outbox.get().unwrap(), "Worker-0");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -44,6 +64,14 @@ pub(crate) mod sealed {
 /// The kind of work a pool does: what its inbox carries, what lands in its
 /// boxes, and what each worker keeps. Sealed: the kinds are [`Closures`]
 /// and [`Handlers`](crate::Handlers).
+///
+/// ```
+/// fn queued<K: worklight::Kind>(pool: &worklight::Pool<'_, K>) -> usize {
+///     pool.inbox.len()
+/// }
+/// let pool = worklight::WorkerPool::<()>::new(1).unwrap();
+/// assert_eq!(queued(&pool), 0);
+/// ```
 pub trait Kind: sealed::Sealed + Send + Sync {
     /// What the inbox carries.
     type Item: Send;
@@ -73,6 +101,14 @@ pub(crate) type TeardownFn<S> = dyn Fn(S, &WorkerInfo) + Send + Sync;
 /// The kind of a pool whose inbox carries closures ([`Job`]s) returning `T`,
 /// run by workers that each keep a state `S` (see
 /// [`Builder::worker_setup`](crate::Builder::worker_setup)).
+///
+/// ```
+/// use worklight::{Closures, Pool};
+/// // `WorkerPool<u8>` is this type:
+/// let pool: Pool<'static, Closures<'static, u8>> = worklight::WorkerPool::new(1).unwrap();
+/// pool.inbox.put(|| 3).unwrap();
+/// assert_eq!(pool.outbox.get(), Ok(3));
+/// ```
 pub struct Closures<'a, T, S = ()> {
     setup: Arc<SetupFn<S>>,
     /// Whether `setup` was the caller's (the pool then waits for it).

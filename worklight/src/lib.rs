@@ -101,10 +101,10 @@ pub use crate::inbox::Inbox;
 pub use crate::job::{BoxError, IntoJob, Job, JobId, Label};
 pub use crate::kind::{Closures, Kind, WorkerInfo};
 pub use crate::metrics::Metrics;
-pub use crate::outbox::{iterqueue, Errbox, Outbox};
+pub use crate::outbox::{Errbox, Outbox, iterqueue};
 pub use crate::pool::{Pool, WorkerPool};
-pub use crate::scope::{pool, Harvest, ScopedPool};
-pub use crate::sink::{callback, Callback, Sink};
+pub use crate::scope::{Harvest, ScopedPool, pool};
+pub use crate::sink::{Callback, Sink, callback};
 pub use crate::summoning::Summoning;
 
 #[cfg(all(test, loom))]

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam_utils::CachePadded;
 
-use crate::sync::{Arc, AtomicU64, AtomicU8, AtomicUsize, Mutex};
+use crate::sync::{Arc, AtomicU8, AtomicU64, AtomicUsize, Mutex};
 
 pub(crate) const IDLE: u8 = 0;
 pub(crate) const BUSY: u8 = 1;

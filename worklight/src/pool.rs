@@ -25,6 +25,15 @@ use crate::sync::Arc;
 /// every worker joined. (In the rare case that every worker was banished
 /// and no thread can be started to run the queued jobs, `Drop` has no one
 /// to hand them to and drops them; call `exile` to get them back.)
+///
+/// ```
+/// let pool = worklight::WorkerPool::new(2).unwrap();
+/// pool.inbox.put(|| 1).unwrap();
+/// pool.inbox.put(worklight::Job::fallible(|| Err::<i32, _>("broken"))).unwrap();
+/// pool.exile().unwrap();
+/// assert_eq!(pool.outbox.iter().collect::<Vec<_>>(), vec![1]);
+/// assert_eq!(pool.errbox.iter().count(), 1);
+/// ```
 pub struct Pool<'a, K: Kind + 'a> {
     /// Where jobs go in.
     pub inbox: Inbox<K::Item>,

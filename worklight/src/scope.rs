@@ -3,10 +3,10 @@
 
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 
-use crate::builder::{assemble, Builder};
+use crate::builder::{Builder, assemble};
 use crate::core::SpawnFn;
 use crate::error::{BuildError, ExileError};
 use crate::failure::JobError;
@@ -22,6 +22,20 @@ use crate::sink::Sink;
 ///
 /// `'env` is what jobs may borrow; `'scope` is the pool's own lifetime
 /// within it.
+///
+/// ```
+/// let data = vec![1u64, 2, 3];
+/// let harvest = worklight::pool(2, |pool| {
+///     pool.summon(1).unwrap(); // the controls of a Pool work here too
+///     for x in &data {
+///         pool.inbox.put(move || x * 10).unwrap();
+///     }
+///     pool.poolsize()
+/// })
+/// .unwrap();
+/// assert_eq!(harvest.value, 3);
+/// assert_eq!(harvest.outbox.iter().sum::<u64>(), 60);
+/// ```
 pub struct ScopedPool<'scope, 'env: 'scope, T: Send + 'scope, S = ()> {
     pool: Pool<'scope, Closures<'scope, T, S>>,
     _env: PhantomData<&'scope mut &'env ()>,
@@ -36,6 +50,16 @@ impl<'scope, 'env, T: Send + 'scope, S: 'static> Deref for ScopedPool<'scope, 'e
 
 /// What a scoped pool leaves behind: its boxes, holding every result and
 /// failure, and what the closure returned.
+///
+/// ```
+/// let harvest = worklight::pool(1, |pool| {
+///     pool.inbox.put(|| 1).unwrap();
+///     pool.inbox.put(worklight::Job::fallible(|| Err::<i32, _>("nope"))).unwrap();
+///     "done"
+/// })
+/// .unwrap();
+/// assert_eq!((harvest.value, harvest.outbox.len(), harvest.errbox.len()), ("done", 1, 1));
+/// ```
 #[derive(Debug)]
 pub struct Harvest<T, R = ()> {
     /// Every result.

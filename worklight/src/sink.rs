@@ -68,6 +68,12 @@ impl<T, S: Sink<T> + ?Sized> Sink<T> for std::sync::Arc<S> {
 
 /// A box that keeps nothing and calls a closure for each item: the
 /// original's `DummyQueue`. Made by [`callback`].
+///
+/// ```
+/// use worklight::Sink;
+/// let cb = worklight::callback(|x: u8| assert_eq!(x, 1));
+/// assert!(cb.put(1).is_ok());
+/// ```
 pub struct Callback<F>(F);
 
 impl<F> fmt::Debug for Callback<F> {

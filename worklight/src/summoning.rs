@@ -46,6 +46,11 @@ impl Summoning {
     /// Between `min` and `max` workers; grows by one worker whenever more
     /// than one job per worker is queued; a surplus worker retires after
     /// 10 s idle.
+    ///
+    /// ```
+    /// let p = worklight::Summoning::new(2, 16);
+    /// assert_eq!((p.min(), p.max()), (2, 16));
+    /// ```
     pub fn new(min: usize, max: usize) -> Self {
         Summoning {
             min,
@@ -58,29 +63,58 @@ impl Summoning {
 
     /// Grow when more than `ratio` jobs per worker are queued (0: whenever
     /// a job is queued and no worker is free to take it).
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::<()>::builder()
+    ///     .summoning(worklight::Summoning::new(1, 4).ratio(0))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(pool.poolsize(), 1);
+    /// ```
     pub fn ratio(mut self, ratio: usize) -> Self {
         self.ratio = ratio;
         self
     }
 
     /// Workers started per growth step (at least 1).
+    ///
+    /// ```
+    /// let bad = worklight::WorkerPool::<()>::builder()
+    ///     .summoning(worklight::Summoning::new(1, 4).rate(0))
+    ///     .build();
+    /// assert!(matches!(bad, Err(worklight::BuildError::Invalid(_))));
+    /// ```
     pub fn rate(mut self, rate: usize) -> Self {
         self.rate = rate;
         self
     }
 
     /// How long a surplus worker waits idle before it retires.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let p = worklight::Summoning::new(0, 4).keep_alive(Duration::from_millis(250));
+    /// assert_eq!(p.max(), 4);
+    /// ```
     pub fn keep_alive(mut self, keep_alive: Duration) -> Self {
         self.keep_alive = keep_alive;
         self
     }
 
     /// The fewest workers.
+    ///
+    /// ```
+    /// assert_eq!(worklight::Summoning::new(1, 3).min(), 1);
+    /// ```
     pub fn min(&self) -> usize {
         self.min
     }
 
     /// The most workers.
+    ///
+    /// ```
+    /// assert_eq!(worklight::Summoning::new(1, 3).max(), 3);
+    /// ```
     pub fn max(&self) -> usize {
         self.max
     }
