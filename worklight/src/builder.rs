@@ -233,9 +233,10 @@ impl<K: Kind> Builder<K> {
         self
     }
 
-    /// Bounds the inbox: `put` blocks while it holds `n` jobs, `try_put` and
-    /// `put_timeout` hand the job back. Not with a caller-supplied inbox,
-    /// which has its own bound.
+    /// Bounds the inbox: `put` blocks while `n` jobs wait to be started,
+    /// `try_put` and `put_timeout` hand the job back. (Workers of a bounded
+    /// inbox take one job at a time, so the bound covers every job not yet
+    /// started.) Not with a caller-supplied inbox, which has its own bound.
     ///
     /// ```
     /// let pool = worklight::WorkerPool::builder().workers(1).capacity(2).paused().build().unwrap();

@@ -67,6 +67,12 @@ impl Control {
         }
     }
 
+    /// Whether a worker may take the next job from its own slot without
+    /// the inbox lock: running, not paused, no banish pending.
+    pub(crate) fn runs_freely(&self) -> bool {
+        self.mode() == Mode::Run && !self.is_paused() && self.retire.load(Relaxed) == 0
+    }
+
     pub(crate) fn is_paused(&self) -> bool {
         self.paused.load(Relaxed)
     }

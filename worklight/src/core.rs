@@ -395,9 +395,17 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         if self.is_own_worker() {
             return Err(ExileError::FromOwnWorker);
         }
-        let (unrun, _) = self.begin_exile(Mode::Now);
+        let (mut unrun, _) = self.begin_exile(Mode::Now);
         self.join_workers(None);
         self.targets.lock().take();
+        // A worker that saw `Now` before the first `take_all` reached its
+        // slot put the slot's jobs back on the queue as it left.
+        let mut st = self.inbox.lock();
+        if st.closed {
+            let rest = self.inbox.take_all(&mut st);
+            self.stats.handed_back.fetch_add(rest.len() as u64, Relaxed);
+            unrun.extend(rest);
+        }
         Ok(unrun)
     }
 

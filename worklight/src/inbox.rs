@@ -33,6 +33,7 @@ use crate::control::{Control, Mode};
 use crate::error::{BuildError, PutError, PutTimeoutError, TryPutError};
 use crate::job::{IntoJob, JobId};
 use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Weak};
+use crate::take::Slot;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// A self-sizing pool fed by an inbox: asked on every put whether to grow.
@@ -52,35 +53,28 @@ pub(crate) struct Entry<I> {
 
 pub(crate) struct State<I> {
     pub(crate) queue: VecDeque<Entry<I>>,
-    capacity: Option<usize>,
+    pub(crate) capacity: Option<usize>,
     next_id: u64,
     unfinished: usize,
     pub(crate) closed: bool,
     /// Pools attached and not yet exiled; the last one to leave closes.
     pools: usize,
-    sleeping: usize,
+    pub(crate) sleeping: usize,
     putters: usize,
     idle_waiters: usize,
     /// Self-sizing pools fed by this inbox, by pool id.
     growers: Vec<(u64, Weak<dyn Grow>)>,
+    /// The slots of the workers taking from this inbox (see `take.rs`).
+    pub(crate) slots: Vec<Arc<Slot<I>>>,
 }
 
 pub(crate) struct Shared<I> {
     state: Mutex<State<I>>,
-    ready: Condvar,
+    pub(crate) ready: Condvar,
     space: Condvar,
     idle: Condvar,
     /// Mirror of the queue's length, for metrics without the lock.
     len: AtomicUsize,
-}
-
-/// What a worker got from [`Inbox::take`].
-pub(crate) enum Taken<I> {
-    Job(Entry<I>),
-    /// The worker must leave: exile, or a drained inbox at exile.
-    Leave,
-    /// The worker must leave: it was banished.
-    Retire,
 }
 
 enum Wait {
@@ -99,9 +93,10 @@ enum Refused {
 ///
 /// Every pool has one (`pool.inbox`). A caller may also make one and hand it
 /// to several pools ([`Builder::inbox`](crate::Builder::inbox)), or feed it
-/// from other threads: clones share the queue. Jobs are taken in the order
-/// they were put. The inbox closes when the last pool it feeds is exiled;
-/// after that every `put` hands its job back.
+/// from other threads: clones share the queue. Jobs leave the queue in the
+/// order they were put (a worker may take a few at once from an unbounded
+/// inbox, and starts them in that order). The inbox closes when the last
+/// pool it feeds is exiled; after that every `put` hands its job back.
 ///
 /// ```
 /// let pool = worklight::WorkerPool::new(2).unwrap();
@@ -186,6 +181,7 @@ impl<I> Inbox<I> {
                     putters: 0,
                     idle_waiters: 0,
                     growers: Vec::new(),
+                    slots: Vec::new(),
                 }),
                 ready: Condvar::new(),
                 space: Condvar::new(),
@@ -284,13 +280,82 @@ impl<I> Inbox<I> {
                 return Err((item, Refused::Timeout));
             }
         }
+        let id = Self::accept(&mut st, item);
+        self.after_put(st, 1);
+        Ok(id)
+    }
+
+    /// Puts many jobs with one acquisition of the inbox lock: the cheapest
+    /// way to queue a pile of small jobs. Returns how many were put. A
+    /// bounded inbox takes them as room frees, waiting like `put`. If the
+    /// inbox is (or becomes) closed, the jobs not put are handed back; those
+    /// already put run as usual. Ids are not returned: use `put` (or labels)
+    /// when you need to match failures to jobs.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::new(2).unwrap();
+    /// let n = pool.inbox.put_all((0..1000u64).map(|i| move || i)).unwrap();
+    /// assert_eq!(n, 1000);
+    /// pool.exile().unwrap();
+    /// assert_eq!(pool.outbox.iter().sum::<u64>(), 499_500);
+    /// let refused = pool.inbox.put_all([|| 1u64, || 2]).unwrap_err();
+    /// assert_eq!(refused.into_inner().len(), 2);
+    /// ```
+    pub fn put_all<J: IntoJob<I>>(
+        &self,
+        jobs: impl IntoIterator<Item = J>,
+    ) -> Result<usize, PutError<Vec<I>>> {
+        // Converted before the lock is taken: the caller's iterator may be slow.
+        let mut items: VecDeque<I> = jobs.into_iter().map(IntoJob::into_job).collect();
+        let total = items.len();
+        let sh = &*self.shared;
+        let mut st = sh.state.lock();
+        loop {
+            if st.closed {
+                return Err(PutError(items.into()));
+            }
+            let room = st
+                .capacity
+                .map_or(usize::MAX, |c| c.saturating_sub(st.queue.len()));
+            let n = room.min(items.len());
+            for item in items.drain(..n) {
+                Self::accept(&mut st, item);
+            }
+            if items.is_empty() {
+                self.after_put(st, n);
+                return Ok(total);
+            }
+            if n > 0 && st.sleeping > 0 {
+                sh.ready.notify_all();
+            }
+            st.putters += 1;
+            st = sh.space.wait(st);
+            st.putters -= 1;
+        }
+    }
+
+    /// Queues one job (inbox lock held, room checked).
+    fn accept(st: &mut State<I>, item: I) -> JobId {
         let id = JobId(st.next_id);
         st.next_id += 1;
         st.unfinished += 1;
         st.queue.push_back(Entry { id, item });
+        id
+    }
+
+    /// After `n` jobs were queued: wake sleepers for them, let self-sizing
+    /// pools grow.
+    fn after_put(&self, st: MutexGuard<'_, State<I>>, n: usize) {
+        let sh = &*self.shared;
         sh.len.store(st.queue.len(), Relaxed);
         if st.sleeping > 0 {
-            sh.ready.notify_one();
+            if n >= st.sleeping {
+                sh.ready.notify_all();
+            } else {
+                for _ in 0..n {
+                    sh.ready.notify_one();
+                }
+            }
         }
         if !st.growers.is_empty() {
             let growth = Self::reserve_growth(&st);
@@ -299,7 +364,6 @@ impl<I> Inbox<I> {
                 pool.grow(n);
             }
         }
-        Ok(id)
     }
 
     /// Asks each self-sizing pool whether to grow (inbox lock held).
@@ -337,7 +401,8 @@ impl<I> Inbox<I> {
         }
     }
 
-    /// How many jobs wait to be taken now.
+    /// How many jobs wait to be started now: on the queue, or taken by a
+    /// worker in a batch and not yet started.
     ///
     /// ```
     /// let pool = worklight::WorkerPool::builder().workers(1).paused().build().unwrap();
@@ -345,7 +410,8 @@ impl<I> Inbox<I> {
     /// assert_eq!(pool.inbox.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.shared.len.load(Relaxed)
+        let st = self.lock();
+        st.queue.len() + st.slots.iter().map(|s| s.len()).sum::<usize>()
     }
 
     /// Whether no job waits to be taken now.
@@ -420,22 +486,53 @@ impl<I> Inbox<I> {
         self.shared.ready.notify_all();
     }
 
-    /// Takes every queued job off, as not run (immediate exile).
+    /// Takes every job not yet started off the queue and out of every
+    /// worker's slot, in the order they were accepted (immediate exile).
     pub(crate) fn take_all(&self, st: &mut State<I>) -> Vec<I> {
-        let items: Vec<I> = st.queue.drain(..).map(|e| e.item).collect();
-        self.shared.len.store(0, Relaxed);
-        self.finish_locked(st, items.len());
+        let mut entries: Vec<Entry<I>> = st.queue.drain(..).collect();
+        for slot in &st.slots {
+            entries.extend(slot.drain());
+        }
+        entries.sort_unstable_by_key(|e| e.id);
+        self.queue_shrank(st);
+        self.finish_locked(st, entries.len());
+        entries.into_iter().map(|e| e.item).collect()
+    }
+
+    /// Counts `n` jobs finished, waking `wait_idle` callers at zero.
+    pub(crate) fn finish_locked(&self, st: &mut State<I>, n: usize) {
+        st.unfinished -= n;
+        if n > 0 && st.unfinished == 0 {
+            self.wake_idle(st);
+        }
+    }
+
+    pub(crate) fn wake_idle(&self, st: &State<I>) {
+        if st.idle_waiters > 0 {
+            self.shared.idle.notify_all();
+        }
+    }
+
+    /// The queue lost jobs: update the mirror, wake blocked putters.
+    pub(crate) fn queue_shrank(&self, st: &State<I>) {
+        self.shared.len.store(st.queue.len(), Relaxed);
         if st.putters > 0 {
             self.shared.space.notify_all();
         }
-        items
     }
 
-    fn finish_locked(&self, st: &mut State<I>, n: usize) {
-        st.unfinished -= n;
-        if n > 0 && st.unfinished == 0 && st.idle_waiters > 0 {
-            self.shared.idle.notify_all();
-        }
+    /// The queue gained jobs: update the mirror.
+    pub(crate) fn queue_grew(&self, st: &State<I>) {
+        self.shared.len.store(st.queue.len(), Relaxed);
+    }
+
+    /// The queue's length, read without the lock (spinning workers).
+    pub(crate) fn queued_hint(&self) -> usize {
+        self.shared.len.load(Relaxed)
+    }
+
+    pub(crate) fn shared(&self) -> &Shared<I> {
+        &self.shared
     }
 
     /// Waits until every job accepted so far has finished. Returns false,
@@ -454,140 +551,5 @@ impl<I> Inbox<I> {
             st.idle_waiters -= 1;
         }
         true
-    }
-
-    /// A worker of the pool controlled by `ctl` finishes its previous job
-    /// (if `finished`) and takes the next one, sleeping while there is none,
-    /// or learns that it must leave. See the module docs for the protocol.
-    pub(crate) fn take(&self, ctl: &Control, finished: bool) -> Taken<I> {
-        let sh = &*self.shared;
-        let mut st = sh.state.lock();
-        if finished {
-            self.finish_locked(&mut st, 1);
-        }
-        let mut spun = false;
-        loop {
-            let mode = ctl.mode();
-            if mode == Mode::Now {
-                return self.leave(ctl, st, Taken::Leave);
-            }
-            if ctl.take_retire_token() {
-                // A self-sizing pool keeps its last worker while jobs wait.
-                let last =
-                    ctl.scaling.is_some() && ctl.active.load(Relaxed) == 1 && !st.queue.is_empty();
-                if !last {
-                    return self.leave(ctl, st, Taken::Retire);
-                }
-                ctl.clear_banish();
-            }
-            if mode == Mode::Run && ctl.is_paused() {
-                ctl.paused_workers.fetch_add(1, Relaxed);
-                st = ctl.wake.wait(st);
-                ctl.paused_workers.fetch_sub(1, Relaxed);
-                continue;
-            }
-            if let Some(entry) = st.queue.pop_front() {
-                sh.len.store(st.queue.len(), Relaxed);
-                if st.putters > 0 {
-                    sh.space.notify_one();
-                }
-                return Taken::Job(entry);
-            }
-            if mode == Mode::Drain {
-                return self.leave(ctl, st, Taken::Leave);
-            }
-            if let Some(policy) = ctl.scaling.filter(|p| ctl.poolsize() > p.min()) {
-                // A surplus worker waits at most the keep-alive, then retires
-                // if there is still nothing to do.
-                st.sleeping += 1;
-                let (g, timed_out) = sh
-                    .ready
-                    .wait_until(st, Instant::now() + policy.keep_alive_for());
-                st = g;
-                st.sleeping -= 1;
-                let surplus = ctl.poolsize() > policy.min();
-                if timed_out
-                    && surplus
-                    && st.queue.is_empty()
-                    && ctl.mode() == Mode::Run
-                    && !ctl.is_paused()
-                {
-                    return self.leave(ctl, st, Taken::Retire);
-                }
-                continue;
-            }
-            if !spun {
-                // A job often comes within a microsecond: spin briefly
-                // before parking, so that a steady stream of puts does not
-                // pay a wake-up per job.
-                spun = true;
-                drop(st);
-                self.spin_for_work(ctl);
-                st = sh.state.lock();
-                continue;
-            }
-            st.sleeping += 1;
-            st = sh.ready.wait(st);
-            st.sleeping -= 1;
-            spun = false;
-        }
-    }
-
-    /// Spins, then yields, for a bounded while until a job is queued or the
-    /// pool leaves `Run` (read without the lock; `take` re-checks under it).
-    #[cfg(not(loom))]
-    fn spin_for_work(&self, ctl: &Control) {
-        const SPINS: u32 = 64;
-        const YIELDS: u32 = 8;
-        for i in 0..SPINS + YIELDS {
-            if self.shared.len.load(Relaxed) > 0 || ctl.mode() != Mode::Run {
-                return;
-            }
-            if i < SPINS {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        }
-    }
-
-    /// Under loom every interleaving is explored anyway: no spinning.
-    #[cfg(loom)]
-    fn spin_for_work(&self, _ctl: &Control) {}
-
-    /// Leaves the pool: no longer counted active. If jobs remain and another
-    /// worker sleeps, it gets the wake-up this one may have consumed.
-    pub(crate) fn leave(
-        &self,
-        ctl: &Control,
-        st: MutexGuard<'_, State<I>>,
-        how: Taken<I>,
-    ) -> Taken<I> {
-        let active = ctl.active.fetch_sub(1, Relaxed) - 1;
-        if !st.queue.is_empty() {
-            if st.sleeping > 0 {
-                self.shared.ready.notify_one();
-            }
-            if active == 0 && st.idle_waiters > 0 {
-                // `wait_idle` callers learn that no worker is left.
-                self.shared.idle.notify_all();
-            }
-        }
-        how
-    }
-
-/// Waits on the pool's own condition variable until `deadline` (a
-    /// staggered worker's delay), or until an immediate exile: a draining
-    /// exile keeps the ramp-up, so that worker k still takes its first job
-    /// no earlier than k × stagger.
-    pub(crate) fn stagger(&self, ctl: &Control, deadline: Instant) {
-        let mut st = self.lock();
-        while ctl.mode() != Mode::Now {
-            let (g, timed_out) = ctl.wake.wait_until(st, deadline);
-            st = g;
-            if timed_out {
-                break;
-            }
-        }
     }
 }

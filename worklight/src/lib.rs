@@ -88,6 +88,7 @@ mod sink;
 mod startup;
 mod summoning;
 mod sync;
+mod take;
 mod worker;
 
 pub use crate::builder::Builder;

@@ -9,7 +9,7 @@
 //! so a worker never dies silently.
 
 use std::cell::Cell;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
@@ -17,16 +17,20 @@ use crossbeam_utils::CachePadded;
 
 use crate::core::{Core, Targets};
 use crate::failure::{Cause, JobError, Panic};
-use crate::inbox::{Entry, Taken};
+use crate::inbox::Entry;
 use crate::job::{BoxError, JobId, Label};
 use crate::kind::{Kind, WorkerInfo};
-use crate::metrics::{WorkerStats, BUSY, IDLE};
+use crate::metrics::{BUSY, IDLE, WorkerStats};
 use crate::sink::Target;
 use crate::startup::Startup;
 use crate::sync::Arc;
+use crate::take::Taken;
 
-thread_local! {
-    static CURRENT_POOL: Cell<u64> = const { Cell::new(0) };
+crate::sync::thread_local! {
+    // Not `const`: loom's `thread_local!` (see `sync.rs`) takes no `const`
+    // initializer, and this is read only by exile and `wait_idle`.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static CURRENT_POOL: Cell<u64> = Cell::new(0);
 }
 
 /// The id of the pool whose worker this thread is (0 if none).
@@ -73,7 +77,7 @@ pub(crate) fn run<'a, K: Kind + 'a>(
     if let Some(error) = failure {
         core.stats.setup_failures.fetch_add(1, Relaxed);
         let st = core.inbox.lock();
-        core.inbox.leave(&core.ctl, st, Taken::Leave);
+        core.inbox.leave(&core.ctl, st, None, Taken::Leave);
         if let Some(s) = &startup {
             s.failed(info.index, error);
         }
@@ -96,14 +100,14 @@ fn work<'a, K: Kind + 'a>(
     }
     // The senders exist until every worker has left, so this is `Some`.
     if let Some(targets) = core.targets() {
-        let mut finished = false;
+        let mut taker = core.inbox.taker();
         loop {
-            match core.inbox.take(&core.ctl, finished) {
+            match core.inbox.take(&core.ctl, &mut taker) {
                 Taken::Job(entry) => {
                     stats.state.store(BUSY, Relaxed);
                     run_one::<K>(core, &targets, stats, &mut worker, entry);
                     stats.state.store(IDLE, Relaxed);
-                    finished = true;
+                    taker.finished();
                 }
                 Taken::Leave => break,
                 Taken::Retire => {
@@ -114,7 +118,7 @@ fn work<'a, K: Kind + 'a>(
         }
     } else {
         let st = core.inbox.lock();
-        core.inbox.leave(&core.ctl, st, Taken::Leave);
+        core.inbox.leave(&core.ctl, st, None, Taken::Leave);
     }
     let _ = catch_unwind(AssertUnwindSafe(|| core.kind.stop(worker, info)));
 }

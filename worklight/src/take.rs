@@ -1,0 +1,296 @@
+//! The workers' side of the inbox: taking jobs, in batches.
+//!
+//! # Protocol
+//!
+//! Each worker owns a [`Slot`]: a short queue of jobs it took off the inbox
+//! but has not started, behind a lock of its own that only the worker, an
+//! idle sibling stealing, and an exile handing jobs back ever contend for.
+//! A worker runs the jobs of its slot without touching the inbox lock; when
+//! the slot is empty (or a control flag is up) it takes the inbox lock and:
+//!
+//! 1. counts its finished jobs off `unfinished` (waking `wait_idle`),
+//! 2. obeys the pool's control: leave at `Now`, retire on a banish token,
+//!    wait on `Control::wake` while paused,
+//! 3. *refills*: moves a batch — its share of the queue, at most
+//!    [`MAX_BATCH`] — from the inbox into its slot, taking the first job,
+//! 4. or *steals* half the jobs of the fullest sibling slot,
+//! 5. or, at `Drain`, leaves; otherwise spins briefly, then sleeps on
+//!    `ready` (a self-sizing pool's surplus worker for at most its
+//!    keep-alive).
+//!
+//! Slots are filled only under the inbox lock, and only shrink otherwise.
+//! So an exile that, under the inbox lock, takes the queue and every slot
+//! (`take_all`) gets every job not yet started exactly once, even while
+//! workers are in the middle of a job; a worker that leaves puts what is
+//! left in its slot back at the front of the queue first.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use crate::control::{Control, Mode};
+use crate::inbox::{Entry, Inbox, State};
+use crate::sync::{Arc, AtomicUsize, Mutex, MutexGuard};
+
+/// The most jobs a worker takes into its slot at once.
+pub(crate) const MAX_BATCH: usize = 16;
+
+/// Jobs a worker has taken off the inbox but not started.
+pub(crate) struct Slot<I> {
+    items: Mutex<VecDeque<Entry<I>>>,
+    len: AtomicUsize,
+}
+
+impl<I> Slot<I> {
+    fn pop(&self) -> Option<Entry<I>> {
+        if self.len.load(Relaxed) == 0 {
+            return None;
+        }
+        let mut items = self.items.lock();
+        let entry = items.pop_front();
+        self.len.store(items.len(), Relaxed);
+        entry
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Relaxed)
+    }
+
+    /// Takes every job out of the slot.
+    pub(crate) fn drain(&self) -> Vec<Entry<I>> {
+        let mut items = self.items.lock();
+        self.len.store(0, Relaxed);
+        items.drain(..).collect()
+    }
+}
+
+/// A worker's handle on its inbox: its slot and the jobs it finished since
+/// it last took the inbox lock.
+pub(crate) struct Taker<I> {
+    slot: Arc<Slot<I>>,
+    finished: usize,
+}
+
+impl<I> Taker<I> {
+    /// Counts one job finished (its result or failure has landed).
+    pub(crate) fn finished(&mut self) {
+        self.finished += 1;
+    }
+}
+
+/// What a worker got from [`Inbox::take`].
+pub(crate) enum Taken<I> {
+    Job(Entry<I>),
+    /// The worker must leave: exile, or a drained inbox at exile.
+    Leave,
+    /// The worker must leave: it was banished, or idle past its keep-alive.
+    Retire,
+}
+
+impl<I> Inbox<I> {
+    /// Registers a new worker's slot.
+    pub(crate) fn taker(&self) -> Taker<I> {
+        let slot = Arc::new(Slot {
+            items: Mutex::new(VecDeque::new()),
+            len: AtomicUsize::new(0),
+        });
+        self.lock().slots.push(Arc::clone(&slot));
+        Taker { slot, finished: 0 }
+    }
+
+    /// The next job for a worker of the pool controlled by `ctl`, or word
+    /// that it must leave. See the module docs for the protocol.
+    pub(crate) fn take(&self, ctl: &Control, me: &mut Taker<I>) -> Taken<I> {
+        if ctl.runs_freely() {
+            if let Some(entry) = me.slot.pop() {
+                return Taken::Job(entry);
+            }
+        }
+        self.take_locked(ctl, me)
+    }
+
+    fn take_locked(&self, ctl: &Control, me: &mut Taker<I>) -> Taken<I> {
+        let mut st = self.lock();
+        self.finish_locked(&mut st, std::mem::take(&mut me.finished));
+        let mut spun = false;
+        loop {
+            let mode = ctl.mode();
+            if mode == Mode::Now {
+                return self.leave(ctl, st, Some(me), Taken::Leave);
+            }
+            if ctl.take_retire_token() {
+                // A self-sizing pool keeps its last worker while jobs wait.
+                let last = ctl.scaling.is_some()
+                    && ctl.active.load(Relaxed) == 1
+                    && (!st.queue.is_empty() || me.slot.len() > 0);
+                if !last {
+                    return self.leave(ctl, st, Some(me), Taken::Retire);
+                }
+                ctl.clear_banish();
+            }
+            if mode == Mode::Run && ctl.is_paused() {
+                ctl.paused_workers.fetch_add(1, Relaxed);
+                st = ctl.wake.wait(st);
+                ctl.paused_workers.fetch_sub(1, Relaxed);
+                continue;
+            }
+            if let Some(entry) = me.slot.pop() {
+                return Taken::Job(entry);
+            }
+            if let Some(entry) = self.refill(&mut st, ctl, me) {
+                return Taken::Job(entry);
+            }
+            if let Some(entry) = Self::steal(&st, me) {
+                return Taken::Job(entry);
+            }
+            if mode == Mode::Drain {
+                return self.leave(ctl, st, Some(me), Taken::Leave);
+            }
+            if let Some(policy) = ctl.scaling.filter(|p| ctl.poolsize() > p.min()) {
+                // A surplus worker waits at most the keep-alive, then retires
+                // if there is still nothing to do.
+                st.sleeping += 1;
+                let deadline = Instant::now() + policy.keep_alive_for();
+                let (g, timed_out) = self.shared().ready.wait_until(st, deadline);
+                st = g;
+                st.sleeping -= 1;
+                let surplus = ctl.poolsize() > policy.min();
+                let idle = st.queue.is_empty() && ctl.mode() == Mode::Run && !ctl.is_paused();
+                if timed_out && surplus && idle {
+                    return self.leave(ctl, st, Some(me), Taken::Retire);
+                }
+                continue;
+            }
+            if !spun {
+                // A job often comes within a microsecond: spin briefly
+                // before parking, so that a steady stream of puts does not
+                // pay a wake-up per job.
+                spun = true;
+                drop(st);
+                self.spin_for_work(ctl);
+                st = self.lock();
+                continue;
+            }
+            st.sleeping += 1;
+            st = self.shared().ready.wait(st);
+            st.sleeping -= 1;
+            spun = false;
+        }
+    }
+
+    /// Moves this worker's share of the queue into its slot; returns the
+    /// first job. Inbox lock held.
+    fn refill(&self, st: &mut State<I>, ctl: &Control, me: &Taker<I>) -> Option<Entry<I>> {
+        let first = st.queue.pop_front()?;
+        // A bounded inbox hands out one job at a time, so that its bound
+        // covers every job not yet started.
+        let share = match st.capacity {
+            Some(_) => 0,
+            None => st.queue.len() / ctl.active.load(Relaxed).max(1),
+        };
+        let batch = share.min(MAX_BATCH - 1);
+        if batch > 0 {
+            let mut items = me.slot.items.lock();
+            items.extend(st.queue.drain(..batch));
+            me.slot.len.store(items.len(), Relaxed);
+            if st.sleeping > 0 {
+                // A sleeping worker may steal part of the batch.
+                self.shared().ready.notify_one();
+            }
+        }
+        self.queue_shrank(st);
+        Some(first)
+    }
+
+    /// Takes half the jobs of the fullest sibling slot. Inbox lock held
+    /// (so no slot is being refilled meanwhile).
+    fn steal(st: &State<I>, me: &Taker<I>) -> Option<Entry<I>> {
+        let victim = st
+            .slots
+            .iter()
+            .filter(|s| !Arc::ptr_eq(s, &me.slot))
+            .max_by_key(|s| s.len())
+            .filter(|s| s.len() > 0)?;
+        let mut theirs = victim.items.lock();
+        let keep = theirs.len() / 2;
+        let mut stolen = theirs.split_off(keep);
+        victim.len.store(theirs.len(), Relaxed);
+        drop(theirs);
+        let first = stolen.pop_front();
+        if !stolen.is_empty() {
+            let mut mine = me.slot.items.lock();
+            mine.extend(stolen);
+            me.slot.len.store(mine.len(), Relaxed);
+        }
+        first
+    }
+
+    /// Leaves the pool: puts the slot's jobs back at the front of the queue,
+    /// unregisters the slot, and no longer counts as active. If jobs remain
+    /// and another worker sleeps, it gets the wake-up this one may have
+    /// consumed; if no worker is left, `wait_idle` callers learn it.
+    pub(crate) fn leave(
+        &self,
+        ctl: &Control,
+        mut st: MutexGuard<'_, State<I>>,
+        me: Option<&mut Taker<I>>,
+        how: Taken<I>,
+    ) -> Taken<I> {
+        if let Some(me) = me {
+            self.finish_locked(&mut st, std::mem::take(&mut me.finished));
+            for entry in me.slot.drain().into_iter().rev() {
+                st.queue.push_front(entry);
+            }
+            st.slots.retain(|s| !Arc::ptr_eq(s, &me.slot));
+            self.queue_grew(&st);
+        }
+        let active = ctl.active.fetch_sub(1, Relaxed) - 1;
+        if !st.queue.is_empty() {
+            if st.sleeping > 0 {
+                self.shared().ready.notify_one();
+            }
+            if active == 0 {
+                // `wait_idle` callers learn that no worker is left.
+                self.wake_idle(&st);
+            }
+        }
+        how
+    }
+
+    /// Spins, then yields, for a bounded while until a job is queued or the
+    /// pool leaves `Run` (read without the lock; `take` re-checks under it).
+    #[cfg(not(loom))]
+    fn spin_for_work(&self, ctl: &Control) {
+        const SPINS: u32 = 64;
+        const YIELDS: u32 = 8;
+        for i in 0..SPINS + YIELDS {
+            if self.queued_hint() > 0 || ctl.mode() != Mode::Run {
+                return;
+            }
+            if i < SPINS {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Under loom every interleaving is explored anyway: no spinning.
+    #[cfg(loom)]
+    fn spin_for_work(&self, _ctl: &Control) {}
+
+    /// Waits on the pool's own condition variable until `deadline` (a
+    /// staggered worker's delay), or until an immediate exile: a draining
+    /// exile keeps the ramp-up, so that worker k still takes its first job
+    /// no earlier than k × stagger.
+    pub(crate) fn stagger(&self, ctl: &Control, deadline: Instant) {
+        let mut st = self.lock();
+        while ctl.mode() != Mode::Now {
+            let (g, timed_out) = ctl.wake.wait_until(st, deadline);
+            st = g;
+            if timed_out {
+                break;
+            }
+        }
+    }
+}
