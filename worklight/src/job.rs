@@ -79,7 +79,8 @@ type RunFn<'a, T, S> = Box<dyn FnOnce(&mut S) -> Result<T, BoxError> + Send + 'a
 /// ```
 pub struct Job<'a, T, S = ()> {
     run: RunFn<'a, T, S>,
-    label: Option<Label>,
+    /// Boxed so that an unlabelled job costs one pointer, not a `Cow`.
+    label: Option<Box<Label>>,
 }
 
 impl<'a, T, S> Job<'a, T, S> {
@@ -165,7 +166,7 @@ impl<'a, T, S> Job<'a, T, S> {
     /// assert_eq!(job.label_str(), Some("file 3"));
     /// ```
     pub fn label(mut self, label: impl Into<Label>) -> Self {
-        self.label = Some(label.into());
+self.label = Some(Box::new(label.into()));
         self
     }
 
@@ -175,7 +176,7 @@ impl<'a, T, S> Job<'a, T, S> {
     /// assert_eq!(worklight::Job::<'_, ()>::new(|| ()).label_str(), None);
     /// ```
     pub fn label_str(&self) -> Option<&str> {
-        self.label.as_deref()
+self.label.as_deref().map(|l| &**l)
     }
 
     /// Runs the job here, on the caller's thread, with the given state: how
@@ -190,7 +191,7 @@ impl<'a, T, S> Job<'a, T, S> {
     }
 
     pub(crate) fn into_parts(self) -> (RunFn<'a, T, S>, Option<Label>) {
-        (self.run, self.label)
+(self.run, self.label.map(|l| *l))
     }
 }
 
