@@ -1,0 +1,256 @@
+//! (g) Memory: heap bytes per queued job and per idle worker, counted by
+//! the counting global allocator (see `alloc.rs`); then idle wake-ups.
+//!
+//! Queued jobs: worklight's pool is built paused; the other pools' workers
+//! are each held by a blocking "gate" job. Then `n` jobs are queued and the
+//! heap growth divided by `n`; then the pool is released and every result
+//! checked. Idle workers: pools of 1 and of 65 started workers, the
+//! difference divided by 64. Thread stacks are mapped by the system, not
+//! allocated on the heap, and so are not in these figures.
+
+use std::any::Any;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::alloc;
+use crate::config::Config;
+use crate::peers::{self, HandPool};
+use crate::stats::{Row, Table};
+use crate::tiny::recv_sum;
+use crate::work::{check, tiny, tiny_sum};
+
+pub(crate) fn run(cfg: &Config) -> Vec<Table> {
+    alloc::start();
+    let jobs = queued_jobs(cfg);
+    let workers = idle_workers();
+    alloc::stop();
+    let idle = crate::idle::run(cfg);
+    vec![jobs, workers, idle]
+}
+
+/// Holds every worker of a pool in a job until released.
+struct Gate {
+    open: Option<Sender<()>>,
+    opened: Receiver<()>,
+    started: (Sender<()>, Receiver<()>),
+}
+
+impl Gate {
+    fn new() -> Gate {
+        let (open, opened) = crossbeam_channel::bounded(0);
+        Gate {
+            open: Some(open),
+            opened,
+            started: crossbeam_channel::unbounded(),
+        }
+    }
+
+    /// A job that blocks its worker until `release`.
+    fn blocker(&self) -> impl FnOnce() + Send + 'static {
+        let (started, opened) = (self.started.0.clone(), self.opened.clone());
+        move || {
+            started.send(()).expect("gate");
+            let _ = opened.recv();
+        }
+    }
+
+    fn wait_started(&self, k: usize) {
+        for _ in 0..k {
+            self.started.1.recv().expect("gate");
+        }
+    }
+
+    fn release(&mut self) {
+        self.open.take();
+    }
+}
+
+/// Heap growth while `queue` runs, per job.
+fn per_job(n: u64, queue: impl FnOnce()) -> f64 {
+    let before = alloc::current();
+    queue();
+    (alloc::current() - before) as f64 / n as f64
+}
+
+fn queued_jobs(cfg: &Config) -> Table {
+    let n = cfg.size(100_000, 10_000);
+    let w = cfg.workers;
+    let expected = tiny_sum(n);
+    let mut rows = Vec::new();
+    let mut row = |name: &'static str, bytes: f64| rows.push(Row::new(name, &[bytes]));
+
+    let pool = worklight::WorkerPool::<u64>::builder()
+        .workers(w)
+        .paused()
+        .build()
+        .expect("build");
+    row(
+        peers::WORKLIGHT,
+        per_job(n, || {
+            for i in 0..n {
+                pool.inbox.put(move || tiny(i)).expect("put");
+            }
+        }),
+    );
+    pool.resume();
+    pool.exile().expect("exile");
+    check(
+        "g",
+        peers::WORKLIGHT,
+        pool.outbox.try_iter().sum(),
+        expected,
+    );
+
+    let mut gate = Gate::new();
+    let pool = HandPool::new(w, "hand");
+    for _ in 0..w {
+        let b = gate.blocker();
+        pool.put(move || {
+            b();
+            0
+        });
+    }
+    gate.wait_started(w);
+    row(
+        peers::HAND,
+        per_job(n, || (0..n).for_each(|i| pool.put(move || tiny(i)))),
+    );
+    gate.release();
+    check(
+        "g",
+        peers::HAND,
+        recv_sum(&pool.results, n + w as u64),
+        expected,
+    );
+    pool.join();
+
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut gate = Gate::new();
+    let pool = peers::threadpool(w, "tp");
+    (0..w).for_each(|_| pool.execute(gate.blocker()));
+    gate.wait_started(w);
+    row(
+        peers::THREADPOOL,
+        per_job(n, || {
+            for i in 0..n {
+                let tx = tx.clone();
+                pool.execute(move || tx.send(tiny(i)).expect("send"));
+            }
+        }),
+    );
+    gate.release();
+    check("g", peers::THREADPOOL, recv_sum(&rx, n), expected);
+    pool.join();
+
+    let mut gate = Gate::new();
+    let pool = peers::rayon(w, "rayon");
+    (0..w).for_each(|_| pool.spawn(gate.blocker()));
+    gate.wait_started(w);
+    row(
+        peers::RAYON_SPAWN,
+        per_job(n, || {
+            for i in 0..n {
+                let tx = tx.clone();
+                pool.spawn(move || tx.send(tiny(i)).expect("send"));
+            }
+        }),
+    );
+    gate.release();
+    check("g", peers::RAYON_SPAWN, recv_sum(&rx, n), expected);
+    drop(pool);
+
+    let mut gate = Gate::new();
+    let pool = peers::rusty(w, "rusty");
+    (0..w).for_each(|_| pool.execute(gate.blocker()));
+    gate.wait_started(w);
+    row(
+        peers::RUSTY,
+        per_job(n, || {
+            for i in 0..n {
+                let tx = tx.clone();
+                pool.execute(move || tx.send(tiny(i)).expect("send"));
+            }
+        }),
+    );
+    gate.release();
+    check("g", peers::RUSTY, recv_sum(&rx, n), expected);
+    pool.shutdown_join();
+
+    let mut table = Table::new(
+        "g job",
+        format!("(g) heap bytes per queued job ({n} jobs queued behind {w} held workers)"),
+        "bytes",
+    );
+    table.rows = rows;
+    table.notes.push(
+        "Requested sizes, including the queue's own growth slack. Jobs that return \
+         through a channel (threadpool, rayon spawn, rusty_pool) carry a sender clone; \
+         worklight and the hand-rolled pool send from the worker."
+            .to_string(),
+    );
+    table
+}
+
+/// Lets freshly started (or stopping) threads finish their own allocations.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(50));
+}
+
+/// Heap bytes of one more idle worker: (pool of 65 − pool of 1) / 64.
+fn per_worker(build: impl Fn(usize) -> Box<dyn Any>) -> f64 {
+    let heap = |k: usize| {
+        settle();
+        let before = alloc::current();
+        let pool = build(k);
+        settle();
+        let bytes = alloc::current() - before;
+        drop(pool);
+        bytes
+    };
+    let one = heap(1);
+    let many = heap(65);
+    settle();
+    (many - one) as f64 / 64.0
+}
+
+fn idle_workers() -> Table {
+    let rows = vec![
+        (
+            peers::WORKLIGHT,
+            per_worker(|k| Box::new(peers::worklight::<u64>(k, "wl"))),
+        ),
+        (
+            peers::HAND,
+            per_worker(|k| Box::new(HandPool::<u64>::new(k, "hand"))),
+        ),
+        (
+            peers::THREADPOOL,
+            per_worker(|k| Box::new(peers::threadpool(k, "tp"))),
+        ),
+        (
+            peers::RAYON_SPAWN,
+            per_worker(|k| Box::new(peers::rayon(k, "rayon"))),
+        ),
+        (
+            peers::RUSTY,
+            per_worker(|k| Box::new(peers::rusty(k, "rusty"))),
+        ),
+    ];
+    let mut table = Table::new(
+        "g worker",
+        "(g) heap bytes per idle worker ((65 workers − 1 worker) / 64)".to_string(),
+        "bytes",
+    );
+    table.rows = rows
+        .into_iter()
+        .map(|(name, bytes)| Row::new(name, &[bytes]))
+        .collect();
+    table.notes.push(
+        "Heap only: each thread's stack (2 MiB reserved by default, a few pages touched) \
+         is mapped outside the allocator. Thread names and the std thread handle are \
+         included. rayon's and the detaching pools' threads are counted while alive."
+            .to_string(),
+    );
+    table
+}

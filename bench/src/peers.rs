@@ -1,0 +1,121 @@
+//! The pools under comparison, built the same way in every workload, and
+//! the hand-rolled floor: N threads looping on a crossbeam receiver, with a
+//! second channel for results.
+
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+pub(crate) const WORKLIGHT: &str = "worklight";
+pub(crate) const WORKLIGHT_ALL: &str = "worklight put_all";
+pub(crate) const WORKLIGHT_SCOPED: &str = "worklight::pool";
+pub(crate) const HAND: &str = "hand-rolled";
+pub(crate) const THREADPOOL: &str = "threadpool";
+pub(crate) const RAYON_SPAWN: &str = "rayon spawn";
+pub(crate) const RAYON_SCOPE: &str = "rayon::scope";
+pub(crate) const RUSTY: &str = "rusty_pool";
+pub(crate) const BARE: &str = "bare threads";
+pub(crate) const STD_SCOPE: &str = "std::thread::scope";
+pub(crate) const SERIAL: &str = "serial (1 thread)";
+
+/// A worklight pool of `n` workers whose threads are named `{name}-{i}`.
+pub(crate) fn worklight<T: Send + 'static>(n: usize, name: &str) -> worklight::WorkerPool<T> {
+    worklight::WorkerPool::builder()
+        .workers(n)
+        .name(name)
+        .build()
+        .expect("build a worklight pool")
+}
+
+/// A `threadpool` pool of `n` threads, all named `name`.
+pub(crate) fn threadpool(n: usize, name: &str) -> threadpool::ThreadPool {
+    threadpool::Builder::new()
+        .num_threads(n)
+        .thread_name(name.to_string())
+        .build()
+}
+
+/// A rayon pool of `n` threads named `{name}-{i}`.
+pub(crate) fn rayon(n: usize, name: &str) -> rayon::ThreadPool {
+    let name = name.to_string();
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(move |i| format!("{name}-{i}"))
+        .build()
+        .expect("build a rayon pool")
+}
+
+/// A `rusty_pool` of exactly `n` threads (core size = max size), started
+/// now rather than on the first jobs; threads are named `{name}_thread_{i}`.
+pub(crate) fn rusty(n: usize, name: &str) -> rusty_pool::ThreadPool {
+    let pool = rusty_pool::ThreadPool::new_named(name.to_string(), n, n, Duration::from_secs(60));
+    pool.start_core_threads();
+    pool
+}
+
+type HandJob<T> = Box<dyn FnOnce() -> T + Send>;
+
+/// The practical floor: no ids, no panic capture, no shutdown protocol
+/// beyond "the job channel disconnected".
+pub(crate) struct HandPool<T> {
+    jobs: Option<Sender<HandJob<T>>>,
+    pub(crate) results: Receiver<T>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl<T: Send + 'static> HandPool<T> {
+    pub(crate) fn new(n: usize, name: &str) -> HandPool<T> {
+        let (jobs, job_rx) = crossbeam_channel::unbounded::<HandJob<T>>();
+        let (result_tx, results) = crossbeam_channel::unbounded();
+        let threads = (0..n)
+            .map(|i| {
+                let job_rx = job_rx.clone();
+                let result_tx = result_tx.clone();
+                std::thread::Builder::new()
+                    .name(format!("{name}-{i}"))
+                    .spawn(move || {
+                        for job in job_rx {
+                            if result_tx.send(job()).is_err() {
+                                break;
+                            }
+                        }
+                    })
+                    .expect("spawn a hand-rolled worker")
+            })
+            .collect();
+        HandPool {
+            jobs: Some(jobs),
+            results,
+            threads,
+        }
+    }
+
+    pub(crate) fn put(&self, job: impl FnOnce() -> T + Send + 'static) {
+        self.sender()
+            .send(Box::new(job))
+            .expect("hand-rolled pool is open");
+    }
+
+    /// The job channel, for producers on other threads.
+    pub(crate) fn sender(&self) -> &Sender<HandJob<T>> {
+        self.jobs.as_ref().expect("hand-rolled pool is open")
+    }
+
+    /// Closes the job channel and joins every worker.
+    pub(crate) fn join(mut self) {
+        self.jobs.take();
+        for t in self.threads.drain(..) {
+            t.join().expect("a hand-rolled worker panicked");
+        }
+    }
+}
+
+impl<T> Drop for HandPool<T> {
+    fn drop(&mut self) {
+        self.jobs.take();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}

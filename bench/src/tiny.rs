@@ -1,0 +1,136 @@
+//! (a) Throughput: a million tiny jobs, every result collected.
+//!
+//! Each sample builds a pool (untimed), then times putting every job from
+//! this thread and taking every result back, then shuts the pool (untimed).
+
+use std::time::Instant;
+
+use crossbeam_channel::Receiver;
+
+use crate::config::Config;
+use crate::peers::{self, HandPool};
+use crate::rounds::{contender, interleave, rows};
+use crate::stats::Table;
+use crate::work::{check, ns_per, tiny, tiny_sum};
+
+pub(crate) fn run(cfg: &Config) -> Vec<Table> {
+    let n = cfg.size(1_000_000, 50_000);
+    let w = cfg.workers;
+    let rounds = cfg.rounds(15);
+    let expected = tiny_sum(n);
+    let ok = |peer: &str, sum: u64| check("a", peer, sum, expected);
+
+    let mut contenders = [
+        contender(peers::WORKLIGHT, || {
+            let pool = peers::worklight(w, "wl");
+            let t = Instant::now();
+            for i in 0..n {
+                pool.inbox.put(move || tiny(i)).expect("put");
+            }
+            let sum: u64 = (0..n).map(|_| pool.outbox.get().expect("get")).sum();
+            let e = t.elapsed();
+            pool.exile().expect("exile");
+            ok(peers::WORKLIGHT, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::WORKLIGHT_ALL, || {
+            let pool = peers::worklight(w, "wl");
+            let t = Instant::now();
+            let put = pool.inbox.put_all((0..n).map(|i| move || tiny(i)));
+            assert_eq!(put.expect("put_all"), n as usize);
+            let sum: u64 = (0..n).map(|_| pool.outbox.get().expect("get")).sum();
+            let e = t.elapsed();
+            pool.exile().expect("exile");
+            ok(peers::WORKLIGHT_ALL, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::HAND, || {
+            let pool = HandPool::new(w, "hand");
+            let t = Instant::now();
+            for i in 0..n {
+                pool.put(move || tiny(i));
+            }
+            let sum = recv_sum(&pool.results, n);
+            let e = t.elapsed();
+            pool.join();
+            ok(peers::HAND, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::THREADPOOL, || {
+            let pool = peers::threadpool(w, "tp");
+            let (tx, rx) = crossbeam_channel::unbounded();
+            let t = Instant::now();
+            for i in 0..n {
+                let tx = tx.clone();
+                pool.execute(move || tx.send(tiny(i)).expect("send"));
+            }
+            let sum = recv_sum(&rx, n);
+            let e = t.elapsed();
+            pool.join();
+            ok(peers::THREADPOOL, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::RAYON_SPAWN, || {
+            let pool = peers::rayon(w, "rayon");
+            let (tx, rx) = crossbeam_channel::unbounded();
+            let t = Instant::now();
+            for i in 0..n {
+                let tx = tx.clone();
+                pool.spawn(move || tx.send(tiny(i)).expect("send"));
+            }
+            let sum = recv_sum(&rx, n);
+            let e = t.elapsed();
+            ok(peers::RAYON_SPAWN, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::RAYON_SCOPE, || {
+            let pool = peers::rayon(w, "rayon");
+            let mut slots = vec![0u64; n as usize];
+            let t = Instant::now();
+            pool.scope(|s| {
+                for (i, slot) in slots.iter_mut().enumerate() {
+                    s.spawn(move |_| *slot = tiny(i as u64));
+                }
+            });
+            let sum: u64 = slots.iter().sum();
+            let e = t.elapsed();
+            ok(peers::RAYON_SCOPE, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::RUSTY, || {
+            let pool = peers::rusty(w, "rusty");
+            let (tx, rx) = crossbeam_channel::unbounded();
+            let t = Instant::now();
+            for i in 0..n {
+                let tx = tx.clone();
+                pool.execute(move || tx.send(tiny(i)).expect("send"));
+            }
+            let sum = recv_sum(&rx, n);
+            let e = t.elapsed();
+            pool.shutdown_join();
+            ok(peers::RUSTY, sum);
+            ns_per(e, n)
+        }),
+    ];
+    let samples = interleave(rounds, &mut cfg.rng('a'), &mut contenders);
+    let mut table = Table::new(
+        "a",
+        format!("(a) {n} tiny jobs, results collected: ns per job ({w} workers, {rounds} rounds)"),
+        "ns/job",
+    );
+    table.rows = rows(&samples);
+    table.notes.push(
+        "worklight put_all queues every job with one `Inbox::put_all` call (one lock \
+         acquisition); every other row puts jobs one by one. \
+         Results: worklight through its outbox; hand-rolled through its result channel; \
+         threadpool, rayon spawn and rusty_pool through a crossbeam channel whose sender each \
+         job captures; rayon::scope by writing each result into its own slot of a Vec."
+            .to_string(),
+    );
+    vec![table]
+}
+
+/// Receives `n` values and adds them up.
+pub(crate) fn recv_sum(rx: &Receiver<u64>, n: u64) -> u64 {
+    (0..n).map(|_| rx.recv().expect("a result")).sum()
+}
