@@ -1,0 +1,429 @@
+//! The boxes: the pool's own outbox and errbox and every way to read them;
+//! caller-supplied outboxes and errboxes; an inbox shared by several pools
+//! and fed by other threads.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use common::{sorted, Hold, Ledger};
+use worklight::{
+    callback, iterqueue, Exiled, GetTimeoutError, Inbox, Job, JobError, Sink, TryGetError,
+    WorkerPool,
+};
+
+const N: usize = 30;
+
+fn range(n: usize) -> Vec<usize> {
+    (0..n).collect()
+}
+
+/// Half the jobs fail: even `i` returns `i`, odd `i` fails with `i` as message.
+fn mixed(i: usize) -> Job<'static, usize> {
+    Job::fallible(move || {
+        if i % 2 == 0 {
+            Ok(i)
+        } else {
+            Err(i.to_string())
+        }
+    })
+    .label(format!("job {i}"))
+}
+
+#[test]
+fn outbox_read_methods_before_and_after_exile() {
+    let pool = WorkerPool::new(2).unwrap();
+    assert_eq!(pool.outbox.try_get(), Err(TryGetError::Empty));
+    assert_eq!(
+        pool.outbox.get_timeout(Duration::from_millis(1)),
+        Err(GetTimeoutError::Timeout)
+    );
+    assert!(pool.outbox.is_empty());
+
+    pool.inbox.put(|| 7).unwrap();
+    assert_eq!(pool.outbox.get(), Ok(7));
+    pool.inbox.put(|| 8).unwrap();
+    assert_eq!(pool.outbox.get_timeout(Duration::from_secs(600)), Ok(8));
+
+    for i in 0..N {
+        pool.inbox.put(move || i).unwrap();
+    }
+    pool.wait_idle().unwrap();
+    assert_eq!(pool.outbox.len(), N);
+    assert!(!pool.outbox.is_empty());
+    let first = pool.outbox.try_get().unwrap();
+    let mut rest: Vec<usize> = pool.outbox.try_iter().collect();
+    rest.push(first);
+    assert_eq!(sorted(rest), range(N));
+    assert_eq!(pool.outbox.try_get(), Err(TryGetError::Empty));
+
+    pool.exile().unwrap();
+    assert_eq!(pool.outbox.get(), Err(Exiled));
+    assert_eq!(pool.outbox.try_get(), Err(TryGetError::Exiled));
+    assert_eq!(
+        pool.outbox.get_timeout(Duration::from_secs(600)),
+        Err(GetTimeoutError::Exiled)
+    );
+    assert_eq!(pool.outbox.iter().count(), 0);
+}
+
+#[test]
+fn errbox_read_methods_and_what_a_failure_says() {
+    let pool = WorkerPool::new(2).unwrap();
+    let mut failed_ids = Vec::new();
+    for i in 0..N {
+        let id = pool.inbox.put(mixed(i)).unwrap();
+        if i % 2 == 1 {
+            failed_ids.push(id);
+        }
+    }
+    pool.wait_idle().unwrap();
+    assert_eq!(pool.errbox.len(), N / 2);
+    assert_eq!(pool.outbox.len(), N / 2);
+
+    let first = pool.errbox.get().unwrap();
+    let second = pool.errbox.get_timeout(Duration::from_secs(600)).unwrap();
+    let third = pool.errbox.try_get().unwrap();
+    let mut failures = vec![first, second, third];
+    failures.extend(pool.errbox.try_iter());
+    assert!(pool.errbox.is_empty());
+    failures.sort_by_key(JobError::id);
+    assert_eq!(
+        failures.iter().map(JobError::id).collect::<Vec<_>>(),
+        failed_ids
+    );
+    for f in &failures {
+        let msg = f.error().expect("an error, not a panic").to_string();
+        assert_eq!(f.label(), Some(format!("job {msg}").as_str()));
+        assert!(f.panic().is_none());
+        assert!(f.to_string().contains(&format!("job {msg}")), "{f}");
+    }
+    assert_eq!(
+        sorted(pool.outbox.try_iter()),
+        (0..N).step_by(2).collect::<Vec<_>>()
+    );
+
+    pool.exile().unwrap();
+    assert!(matches!(pool.errbox.get(), Err(Exiled)));
+    assert!(matches!(pool.errbox.try_get(), Err(TryGetError::Exiled)));
+    let m = pool.metrics();
+    assert_eq!((m.completed, m.failed), ((N / 2) as u64, (N / 2) as u64));
+}
+
+#[test]
+fn try_iter_takes_what_is_there_now_and_iter_waits_for_the_exile() {
+    let ledger = Ledger::new();
+    let pool = WorkerPool::new(1).unwrap();
+    for i in 0..3 {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    pool.wait_idle().unwrap();
+    // The only worker is now held: no result can come until the release.
+    let hold = Hold::new();
+    pool.inbox.put(hold.job(&ledger, 3)).unwrap();
+    hold.wait_started(1);
+
+    // Returns at once, with the three results that exist.
+    assert_eq!(pool.outbox.try_iter().collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(iterqueue(&pool.outbox).count(), 0);
+
+    let (first_tx, first_rx) = crossbeam_channel::bounded(1);
+    let outbox = &pool.outbox;
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            let mut got = Vec::new();
+            for x in outbox.iter() {
+                got.push(x);
+                if got.len() == 1 {
+                    first_tx.send(()).unwrap();
+                }
+            }
+            got
+        });
+        hold.release();
+        // A reader that did not wait would end before it saw result 3, or
+        // right after it, before the later jobs are even put.
+        first_rx.recv().expect("the reader ended without a result");
+        for i in 4..N {
+            pool.inbox.put(ledger.job(i)).unwrap();
+        }
+        pool.exile().unwrap();
+        // `iter` ended only after the exile and saw every later result.
+        assert_eq!(sorted(reader.join().unwrap()), (3..N).collect::<Vec<_>>());
+    });
+    assert_eq!(ledger.runs(), N);
+}
+
+#[test]
+fn a_reader_thread_iterating_a_clone_sees_every_result_once() {
+    let pool = WorkerPool::new(2).unwrap();
+    let outbox = pool.outbox.clone();
+    let other = pool.outbox.clone();
+    let reader = std::thread::spawn(move || outbox.into_iter().collect::<Vec<usize>>());
+    let other_reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        for x in other {
+            got.push(x);
+        }
+        got
+    });
+    let inbox = pool.inbox.clone();
+    let feeder = std::thread::spawn(move || {
+        for i in 0..N {
+            inbox.put(move || i).unwrap();
+        }
+    });
+    feeder.join().unwrap();
+    pool.exile().unwrap();
+    let mut all = reader.join().unwrap();
+    all.extend(other_reader.join().unwrap());
+    assert_eq!(sorted(all), range(N), "each result goes to one reader");
+}
+
+#[test]
+fn crossbeam_senders_as_outbox_and_errbox() {
+    let (out_tx, out_rx) = crossbeam_channel::unbounded();
+    let (err_tx, err_rx) = crossbeam_channel::unbounded();
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .outbox(out_tx)
+        .errbox(err_tx)
+        .build()
+        .unwrap();
+    for i in 0..N {
+        pool.inbox.put(mixed(i)).unwrap();
+    }
+    pool.exile().unwrap();
+    assert!(pool.outbox.is_empty() && pool.errbox.is_empty());
+    // The pool dropped its senders: the channels end.
+    assert_eq!(sorted(out_rx.iter()), (0..N).step_by(2).collect::<Vec<_>>());
+    let msgs: Vec<usize> = sorted(
+        err_rx
+            .iter()
+            .map(|e| e.error().unwrap().to_string().parse().unwrap()),
+    );
+    assert_eq!(msgs, (1..N).step_by(2).collect::<Vec<_>>());
+}
+
+#[test]
+fn std_sender_outbox_and_rendezvous_sync_sender_errbox() {
+    let (out_tx, out_rx) = mpsc::channel();
+    // A rendezvous channel: every failure waits for the reader.
+    let (err_tx, err_rx) = mpsc::sync_channel::<JobError>(0);
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .outbox(out_tx)
+        .errbox(err_tx)
+        .build()
+        .unwrap();
+    let reader = std::thread::spawn(move || err_rx.iter().map(|e| e.id()).collect::<Vec<_>>());
+    let mut failed = Vec::new();
+    for i in 0..N {
+        let id = pool.inbox.put(mixed(i)).unwrap();
+        if i % 2 == 1 {
+            failed.push(id);
+        }
+    }
+    pool.exile().unwrap();
+    assert_eq!(sorted(reader.join().unwrap()), failed);
+    assert_eq!(sorted(out_rx.iter()), (0..N).step_by(2).collect::<Vec<_>>());
+}
+
+#[test]
+fn sync_sender_outbox_delivers_through_a_bounded_channel() {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let pool = WorkerPool::builder().workers(2).outbox(tx).build().unwrap();
+    let reader = std::thread::spawn(move || rx.iter().collect::<Vec<usize>>());
+    for i in 0..N {
+        pool.inbox.put(move || i).unwrap();
+    }
+    pool.exile().unwrap();
+    assert_eq!(sorted(reader.join().unwrap()), range(N));
+    assert_eq!(pool.metrics().discarded, 0);
+}
+
+#[test]
+fn callbacks_as_outbox_and_errbox_keep_nothing() {
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let (r, f) = (Arc::clone(&results), Arc::clone(&failures));
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .outbox(callback(move |x: usize| r.lock().unwrap().push(x)))
+        .errbox(callback(move |_: JobError| {
+            f.fetch_add(1, SeqCst);
+        }))
+        .build()
+        .unwrap();
+    for i in 0..N {
+        pool.inbox.put(mixed(i)).unwrap();
+    }
+    pool.exile().unwrap();
+    assert_eq!(
+        sorted(results.lock().unwrap().drain(..)),
+        (0..N).step_by(2).collect::<Vec<_>>()
+    );
+    assert_eq!(failures.load(SeqCst), N / 2);
+    assert!(pool.outbox.is_empty() && pool.errbox.is_empty());
+}
+
+/// A sink of our own: keeps what it accepts, refuses multiples of 3.
+#[derive(Default)]
+struct Picky(Mutex<Vec<usize>>);
+
+impl Sink<usize> for Picky {
+    fn put(&self, item: usize) -> Result<(), usize> {
+        if item % 3 == 0 {
+            return Err(item);
+        }
+        self.0.lock().unwrap().push(item);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_custom_sink_gets_results_and_its_refusals_are_counted() {
+    let sink = Arc::new(Picky::default());
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .outbox(Arc::clone(&sink))
+        .build()
+        .unwrap();
+    for i in 0..N {
+        pool.inbox.put(move || i).unwrap();
+    }
+    pool.exile().unwrap();
+    let kept = sorted(sink.0.lock().unwrap().drain(..));
+    assert_eq!(kept, (0..N).filter(|i| i % 3 != 0).collect::<Vec<_>>());
+    let m = pool.metrics();
+    assert_eq!(m.discarded, (N / 3) as u64);
+    assert_eq!(m.completed, N as u64);
+}
+
+#[test]
+fn a_dropped_outbox_reader_does_not_block_the_workers() {
+    let ledger = Ledger::new();
+    // Bounded channels whose reader is gone: a send must fail, not block.
+    let (out_tx, out_rx) = crossbeam_channel::bounded::<usize>(1);
+    let (err_tx, err_rx) = mpsc::sync_channel::<JobError>(1);
+    drop(out_rx);
+    drop(err_rx);
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .outbox(out_tx)
+        .errbox(err_tx)
+        .build()
+        .unwrap();
+    for i in 0..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+        pool.inbox
+            .put(Job::fallible(|| Err::<usize, _>("lost")))
+            .unwrap();
+    }
+    pool.exile().unwrap();
+    assert_eq!(ledger.runs(), N);
+    let m = pool.metrics();
+    assert_eq!(m.discarded, 2 * N as u64);
+    assert_eq!((m.completed, m.failed), (N as u64, N as u64));
+}
+
+#[test]
+fn a_std_outbox_whose_reader_leaves_midway_discards_the_rest() {
+    let ledger = Ledger::new();
+    let (tx, rx) = mpsc::channel();
+    let pool = WorkerPool::builder().workers(1).outbox(tx).build().unwrap();
+    pool.inbox.put(|| usize::MAX).unwrap();
+    assert_eq!(rx.recv(), Ok(usize::MAX));
+    let hold = Hold::new();
+    pool.inbox.put(hold.job(&ledger, 0)).unwrap();
+    for i in 1..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    hold.wait_started(1);
+    drop(rx);
+    hold.release();
+    pool.exile().unwrap();
+    assert_eq!(ledger.runs(), N);
+    assert_eq!(pool.metrics().discarded, N as u64);
+}
+
+#[test]
+fn a_shared_inbox_is_worked_by_every_pool_fed_by_it_from_many_threads() {
+    let shared: Inbox<Job<'static, usize>> = Inbox::new();
+    let ledger = Ledger::new();
+    let a = WorkerPool::builder()
+        .workers(1)
+        .inbox(shared.clone())
+        .build()
+        .unwrap();
+    let b = WorkerPool::builder()
+        .workers(1)
+        .inbox(shared.clone())
+        .build()
+        .unwrap();
+    // Two held jobs: each pool's only worker must take one.
+    let hold = Hold::new();
+    shared.put(hold.job(&ledger, 0)).unwrap();
+    a.inbox.put(hold.job(&ledger, 1)).unwrap();
+    hold.wait_started(2);
+    assert_eq!((a.metrics().busy, b.metrics().busy), (1, 1));
+
+    let feeders: Vec<_> = (0..4)
+        .map(|t| {
+            let inbox = shared.clone();
+            let ledger = Arc::clone(&ledger);
+            std::thread::spawn(move || {
+                for i in 0..N {
+                    inbox.put(ledger.job(2 + t * N + i)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for f in feeders {
+        f.join().unwrap();
+    }
+    hold.release();
+    a.exile().unwrap();
+    b.exile().unwrap();
+    let all = sorted(a.outbox.try_iter().chain(b.outbox.try_iter()));
+    assert_eq!(all, range(2 + 4 * N));
+    assert_eq!(ledger.runs(), 2 + 4 * N);
+    assert!(shared.is_closed());
+}
+
+#[test]
+fn a_shared_inbox_stays_open_until_its_last_pool_is_exiled() {
+    let shared: Inbox<Job<'static, usize>> = Inbox::new();
+    let a = WorkerPool::builder()
+        .workers(1)
+        .paused()
+        .inbox(shared.clone())
+        .build()
+        .unwrap();
+    let b = WorkerPool::builder()
+        .workers(1)
+        .paused()
+        .inbox(shared.clone())
+        .build()
+        .unwrap();
+    for i in 0..N {
+        shared.put(move || i).unwrap();
+    }
+    // With another pool still fed by the inbox, its jobs stay for that pool.
+    assert!(a.exile_now().unwrap().is_empty());
+    assert!(!shared.is_closed());
+    assert_eq!(shared.len(), N);
+    a.inbox.put(move || N).unwrap();
+
+    b.resume();
+    b.wait_idle().unwrap();
+    assert!(a.outbox.is_empty());
+    assert_eq!(sorted(b.outbox.try_iter()), range(N + 1));
+
+    b.exile().unwrap();
+    assert!(shared.is_closed());
+    let back = shared.put(|| 0).unwrap_err().into_inner();
+    assert_eq!(back.run(&mut ()).unwrap(), 0);
+}

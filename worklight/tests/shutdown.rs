@@ -1,0 +1,460 @@
+//! Every exile path: each job is run exactly once or handed back exactly
+//! once (a ledger counts runs and drops), and no worker thread outlives the
+//! exile (the start/stop hooks count live threads).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{sorted, Hold, Ledger, Threads};
+use worklight::{ExileError, Exit, WorkerPool};
+
+const N: usize = 40;
+
+fn range(n: usize) -> Vec<usize> {
+    (0..n).collect()
+}
+
+#[test]
+fn exile_runs_every_queued_job_once_and_joins_every_worker() {
+    let ledger = Ledger::new();
+    let threads = Threads::new();
+    let pool = WorkerPool::builder()
+        .workers(3)
+        .paused()
+        .on_worker_start(threads.on_start())
+        .on_worker_stop(threads.on_stop())
+        .build()
+        .unwrap();
+    for i in 0..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    assert_eq!(pool.inbox.len(), N);
+    assert_eq!(ledger.runs(), 0);
+
+    pool.exile().unwrap();
+
+    assert_eq!(ledger.runs(), N);
+    assert_eq!(ledger.drops(), N);
+    assert_eq!(sorted(pool.outbox.try_iter()), range(N));
+    assert!(pool.errbox.is_empty());
+    assert_eq!(threads.started(), 3);
+    assert_eq!(threads.live(), 0, "a worker outlived exile");
+    assert_eq!(pool.poolsize(), 0);
+    assert!(pool.is_exiled());
+    let m = pool.metrics();
+    assert_eq!((m.completed, m.handed_back, m.alive), (N as u64, 0, 0));
+}
+
+#[test]
+fn exile_now_finishes_running_jobs_and_hands_back_the_rest() {
+    let ledger = Ledger::new();
+    let threads = Threads::new();
+    let pool = WorkerPool::builder()
+        .workers(1)
+        .on_worker_start(threads.on_start())
+        .on_worker_stop(threads.on_stop())
+        .build()
+        .unwrap();
+    let hold = Hold::new();
+    pool.inbox.put(hold.job(&ledger, 0)).unwrap();
+    hold.wait_started(1);
+    for i in 1..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+
+    let unrun = std::thread::scope(|s| {
+        // Release the running job once the exile has taken the queue off:
+        // `is_exiled` takes the inbox lock that the exile holds while it
+        // marks the pool and empties the inbox.
+        s.spawn(|| {
+            while !pool.is_exiled() {
+                std::thread::yield_now();
+            }
+            hold.release();
+        });
+        pool.exile_now().unwrap()
+    });
+
+    assert_eq!(threads.live(), 0, "exile_now returned before joining");
+    assert_eq!(ledger.runs(), 1, "only the running job may run");
+    assert_eq!(unrun.len(), N - 1);
+    assert_eq!(pool.metrics().handed_back, (N - 1) as u64);
+    assert_eq!(pool.outbox.try_iter().collect::<Vec<_>>(), vec![0]);
+    // Handed-back jobs are whole: they run on the caller's thread.
+    let mut rerun: Vec<usize> = unrun.into_iter().map(|j| j.run(&mut ()).unwrap()).collect();
+    rerun.push(0);
+    assert_eq!(sorted(rerun), range(N));
+    assert_eq!(ledger.runs(), N);
+    assert_eq!(ledger.drops(), N);
+}
+
+#[test]
+fn exile_timeout_done_when_the_inbox_is_worked_off() {
+    let ledger = Ledger::new();
+    let threads = Threads::new();
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .on_worker_start(threads.on_start())
+        .on_worker_stop(threads.on_stop())
+        .build()
+        .unwrap();
+    for i in 0..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    let exit = pool.exile_timeout(Duration::from_secs(600)).unwrap();
+    assert!(matches!(exit, Exit::Done), "{exit:?}");
+    assert_eq!(ledger.runs(), N);
+    assert_eq!(ledger.drops(), N);
+    assert_eq!(threads.live(), 0);
+    assert_eq!(sorted(pool.outbox.iter()), range(N));
+}
+
+#[test]
+fn exile_timeout_timed_out_hands_back_and_leaves_the_running_job() {
+    let ledger = Ledger::new();
+    let threads = Threads::new();
+    let pool = WorkerPool::builder()
+        .workers(1)
+        .on_worker_start(threads.on_start())
+        .on_worker_stop(threads.on_stop())
+        .build()
+        .unwrap();
+    let hold = Hold::new();
+    pool.inbox.put(hold.job(&ledger, 0)).unwrap();
+    hold.wait_started(1);
+    for i in 1..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+
+    // The only worker is held, so the deadline must pass.
+    let exit = pool.exile_timeout(Duration::from_millis(5)).unwrap();
+    let unrun = match exit {
+        Exit::TimedOut { unrun, running } => {
+            assert_eq!(running, 1);
+            unrun
+        }
+        Exit::Done => panic!("the held job cannot have finished"),
+    };
+    assert_eq!(unrun.len(), N - 1);
+    assert!(pool.is_exiled());
+    assert_eq!(threads.live(), 1, "the running worker goes on");
+    assert!(pool.inbox.put(|| 0).is_err(), "the inbox must be closed");
+
+    drop(unrun);
+    assert_eq!(ledger.drops(), N - 1);
+    hold.release();
+    pool.exile().unwrap();
+    assert_eq!(threads.live(), 0);
+    assert_eq!(ledger.runs(), 1);
+    assert_eq!(ledger.drops(), N);
+    assert_eq!(pool.outbox.iter().collect::<Vec<_>>(), vec![0]);
+}
+
+#[test]
+fn drop_runs_the_queued_jobs_and_joins_the_workers() {
+    let ledger = Ledger::new();
+    let threads = Threads::new();
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .paused()
+        .on_worker_start(threads.on_start())
+        .on_worker_stop(threads.on_stop())
+        .build()
+        .unwrap();
+    for i in 0..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    let outbox = pool.outbox.clone();
+    drop(pool);
+    assert_eq!(threads.live(), 0);
+    assert_eq!(ledger.runs(), N);
+    assert_eq!(ledger.drops(), N);
+    // The reads end: every sender went with the pool.
+    assert_eq!(sorted(outbox.iter()), range(N));
+}
+
+#[test]
+fn exiling_twice_and_every_later_exile_path_do_nothing() {
+    let ledger = Ledger::new();
+    let pool = WorkerPool::new(2).unwrap();
+    for i in 0..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    pool.exile().unwrap();
+    let before = pool.metrics();
+    pool.exile().unwrap();
+    assert!(pool.exile_now().unwrap().is_empty());
+    assert!(matches!(
+        pool.exile_timeout(Duration::from_secs(1)).unwrap(),
+        Exit::Done
+    ));
+    pool.wait_idle().unwrap();
+    pool.pause();
+    pool.resume();
+    assert_eq!(pool.banish(1), 0);
+    assert!(pool.summon(1).is_err());
+    assert_eq!(pool.poolsize(), 0);
+    assert_eq!(pool.metrics(), before);
+    assert_eq!(ledger.runs(), N);
+    assert_eq!(ledger.drops(), N);
+    assert_eq!(pool.outbox.len(), N);
+}
+
+#[test]
+fn put_after_exile_hands_the_job_back() {
+    let ledger = Ledger::new();
+    let pool = WorkerPool::new(1).unwrap();
+    pool.exile().unwrap();
+    assert!(pool.inbox.is_closed());
+
+    let back = pool.inbox.put(ledger.job(1)).unwrap_err().into_inner();
+    assert_eq!(back.run(&mut ()).unwrap(), 1);
+    let err = pool.inbox.try_put(ledger.job(2)).unwrap_err();
+    assert!(err.is_closed());
+    assert_eq!(err.into_inner().run(&mut ()).unwrap(), 2);
+    let err = pool
+        .inbox
+        .put_timeout(ledger.job(3), Duration::from_secs(1))
+        .unwrap_err();
+    assert!(err.is_closed());
+    drop(err);
+
+    assert_eq!(ledger.runs(), 2, "the pool ran a job put after exile");
+    assert_eq!(ledger.drops(), 3);
+    assert!(pool.outbox.is_empty());
+    assert_eq!(pool.metrics().completed, 0);
+}
+
+#[test]
+fn a_put_blocked_on_a_full_inbox_gets_its_job_back_at_exile() {
+    let ledger = Ledger::new();
+    let pool = WorkerPool::builder()
+        .workers(1)
+        .capacity(1)
+        .paused()
+        .build()
+        .unwrap();
+    pool.inbox.put(ledger.job(0)).unwrap();
+    let refused = std::thread::scope(|s| {
+        let putter = s.spawn(|| pool.inbox.put(ledger.job(1)));
+        let unrun = pool.exile_now().unwrap();
+        assert_eq!(unrun.len(), 1);
+        putter.join().unwrap()
+    });
+    assert!(refused.is_err(), "a put into an exiled pool was accepted");
+    drop(refused);
+    assert_eq!(ledger.runs(), 0);
+    assert_eq!(ledger.drops(), 2);
+}
+
+#[test]
+fn wait_idle_waits_for_every_result_without_shutting_down() {
+    let ledger = Ledger::new();
+    let pool = WorkerPool::builder().workers(2).build().unwrap();
+    let hold = Hold::new();
+    pool.inbox.put(hold.job(&ledger, 0)).unwrap();
+    for i in 1..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    hold.wait_started(1);
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            pool.wait_idle().unwrap();
+            // Every job finished and its result landed.
+            pool.outbox.len()
+        });
+        hold.release();
+        assert_eq!(waiter.join().unwrap(), N);
+    });
+    assert_eq!(ledger.runs(), N);
+    assert!(!pool.is_exiled());
+    assert_eq!(pool.poolsize(), 2);
+
+    // The pool keeps working after a wait.
+    pool.inbox.put(ledger.job(N)).unwrap();
+    pool.wait_idle().unwrap();
+    assert_eq!(pool.outbox.len(), N + 1);
+    assert_eq!(ledger.runs(), N + 1);
+}
+
+#[test]
+fn exile_from_the_pools_own_job_is_refused_and_the_pool_goes_on() {
+    let ledger = Ledger::new();
+    let threads = Threads::new();
+    let pool = Arc::new(
+        WorkerPool::builder()
+            .workers(2)
+            .on_worker_start(threads.on_start())
+            .on_worker_stop(threads.on_stop())
+            .build()
+            .unwrap(),
+    );
+    let inner = Arc::clone(&pool);
+    pool.inbox
+        .put(move || {
+            [
+                matches!(inner.exile(), Err(ExileError::FromOwnWorker)),
+                matches!(inner.exile_now(), Err(ExileError::FromOwnWorker)),
+                matches!(
+                    inner.exile_timeout(Duration::from_secs(1)),
+                    Err(ExileError::FromOwnWorker)
+                ),
+                matches!(inner.wait_idle(), Err(ExileError::FromOwnWorker)),
+                !inner.is_exiled(),
+            ]
+        })
+        .unwrap();
+    assert_eq!(pool.outbox.get(), Ok([true; 5]));
+    assert!(!pool.is_exiled());
+    assert_eq!(pool.poolsize(), 2);
+    for i in 0..N {
+        let job = ledger.job(i);
+        pool.inbox.put(move || [job() < N; 5]).unwrap();
+    }
+    pool.exile().unwrap();
+    assert_eq!(pool.outbox.iter().filter(|r| *r == [true; 5]).count(), N);
+    assert_eq!(ledger.runs(), N);
+    assert_eq!(threads.live(), 0);
+}
+
+#[test]
+fn dropping_the_last_handle_inside_a_job_still_works_the_inbox_off() {
+    let ledger = Ledger::new();
+    let threads = Threads::new();
+    let pool = Arc::new(
+        WorkerPool::builder()
+            .workers(1)
+            .on_worker_start(threads.on_start())
+            .on_worker_stop(threads.on_stop())
+            .build()
+            .unwrap(),
+    );
+    let handle = Arc::clone(&pool);
+    let hold = Hold::new();
+    let held = hold.job(&ledger, 0);
+    pool.inbox
+        .put(move || {
+            let i = held();
+            drop(handle); // the last handle: the pool is dropped here
+            i
+        })
+        .unwrap();
+    for i in 1..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    let outbox = pool.outbox.clone();
+    hold.wait_started(1);
+    drop(pool);
+    hold.release();
+    // Ends once the worker has worked the inbox off and left.
+    assert_eq!(sorted(outbox.iter()), range(N));
+    assert_eq!(ledger.runs(), N);
+    assert_eq!(ledger.drops(), N);
+}
+
+#[test]
+fn exile_of_a_paused_pool_runs_its_queued_jobs() {
+    let ledger = Ledger::new();
+    let pool = WorkerPool::builder().workers(2).build().unwrap();
+    pool.pause();
+    assert!(pool.is_paused());
+    for i in 0..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    pool.exile().unwrap();
+    assert_eq!(ledger.runs(), N);
+    assert_eq!(ledger.drops(), N);
+    assert_eq!(sorted(pool.outbox.try_iter()), range(N));
+}
+
+#[test]
+fn exile_now_of_a_paused_pool_hands_back_every_job() {
+    let ledger = Ledger::new();
+    let threads = Threads::new();
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .paused()
+        .on_worker_start(threads.on_start())
+        .on_worker_stop(threads.on_stop())
+        .build()
+        .unwrap();
+    for i in 0..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    let unrun = pool.exile_now().unwrap();
+    assert_eq!(threads.live(), 0);
+    assert_eq!(ledger.runs(), 0);
+    assert_eq!(unrun.len(), N);
+    drop(unrun);
+    assert_eq!(ledger.drops(), N);
+    assert_eq!(pool.metrics().handed_back, N as u64);
+}
+
+#[test]
+fn banish_every_worker_then_exile_still_runs_the_queued_jobs() {
+    let ledger = Ledger::new();
+    let (threads, stops) = Threads::with_stops();
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .on_worker_start(threads.on_start())
+        .on_worker_stop(threads.on_stop())
+        .build()
+        .unwrap();
+    assert_eq!(pool.banish(5), 2);
+    assert_eq!(pool.poolsize(), 0);
+    // Wait until both banished workers have really left.
+    stops.recv().unwrap();
+    stops.recv().unwrap();
+    for i in 0..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    assert_eq!(pool.inbox.len(), N, "nobody may run them yet");
+
+    pool.exile().unwrap();
+
+    assert_eq!(ledger.runs(), N);
+    assert_eq!(ledger.drops(), N);
+    assert_eq!(sorted(pool.outbox.try_iter()), range(N));
+    assert_eq!(threads.live(), 0);
+    assert_eq!(threads.started(), 3, "one helper worker for the exile");
+    let m = pool.metrics();
+    assert_eq!((m.spawned, m.retired, m.completed), (3, 2, N as u64));
+}
+
+#[test]
+fn exile_hands_back_the_jobs_when_its_helper_worker_cannot_set_up() {
+    let ledger = Ledger::new();
+    let (threads, stops) = Threads::with_stops();
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .worker_setup(|w| {
+            if w.index() < 2 {
+                Ok(())
+            } else {
+                Err("no third connection")
+            }
+        })
+        .on_worker_start(threads.on_start())
+        .on_worker_stop(threads.on_stop())
+        .build()
+        .unwrap();
+    assert_eq!(pool.banish(2), 2);
+    stops.recv().unwrap();
+    stops.recv().unwrap();
+    for i in 0..N {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    let unrun = match pool.exile() {
+        Err(ExileError::Stranded { unrun }) => unrun,
+        other => panic!("expected the jobs back, got {other:?}"),
+    };
+    assert_eq!(ledger.runs(), 0);
+    assert_eq!(unrun.len(), N);
+    assert_eq!(threads.live(), 0);
+    assert_eq!(pool.metrics().setup_failures, 1);
+    let rerun: Vec<usize> = unrun.into_iter().map(|j| j.run(&mut ()).unwrap()).collect();
+    assert_eq!(sorted(rerun), range(N));
+    assert_eq!(ledger.drops(), N);
+}
