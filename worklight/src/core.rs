@@ -151,7 +151,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             Some(policy) => policy.min(),
             None => self.settings.workers,
         };
-        if let Err(e) = self.summon(n, self.settings.stagger) {
+        if let Err(e) = self.summon(n, self.settings.stagger, true) {
             self.abort();
             return Err(e);
         }
@@ -191,12 +191,15 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         self: &Arc<Self>,
         n: usize,
         stagger: Option<Duration>,
+        all_or_nothing: bool,
     ) -> Result<usize, BuildError> {
         let n = match &self.ctl.scaling {
             Some(policy) => policy.clamp_summon(n, self.ctl.poolsize()),
             None => n,
         };
-        let startup = self.kind.has_setup().then(|| Arc::new(Startup::new(n)));
+        // A start hook may panic too, which counts as a failed setup.
+        let waits = self.kind.has_setup() || self.settings.on_start.is_some();
+        let startup = waits.then(|| Arc::new(Startup::new(n, all_or_nothing)));
         let start = Instant::now();
         for k in 0..n {
             {
@@ -226,7 +229,9 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             }
         }
         if let Some(s) = startup {
-            if let Some((worker, error)) = s.wait() {
+            let failure = s.wait();
+            s.decide(failure.is_none());
+            if let Some((worker, error)) = failure {
                 return Err(BuildError::Setup { worker, error });
             }
         }

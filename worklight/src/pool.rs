@@ -130,7 +130,9 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// cancelled, and if every worker was banished while jobs are queued,
     /// one worker is started to run them. Afterwards `put` hands jobs back
     /// (once every pool fed by a shared inbox is exiled), and the boxes hold
-    /// every result. Exiling again does nothing.
+    /// every result. Exiling again does nothing. The inbox closes as the
+    /// exile begins: jobs that put follow-up jobs get those handed back, so
+    /// when jobs spawn jobs, call [`wait_idle`](Pool::wait_idle) first.
     ///
     /// Errors: called from one of the pool's own jobs; or no worker could
     /// be started to run queued jobs, which are then handed back.
@@ -287,7 +289,7 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// assert_eq!(pool.poolsize(), 4);
     /// ```
     pub fn summon(&self, n: usize) -> Result<usize, BuildError> {
-        self.core.summon(n, self.core.settings.stagger)
+        self.core.summon(n, self.core.settings.stagger, false)
     }
 
     /// As [`summon`](Pool::summon), with worker k taking its first job
@@ -300,7 +302,7 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// assert_eq!(pool.poolsize(), 3);
     /// ```
     pub fn summon_staggered(&self, n: usize, stagger: Duration) -> Result<usize, BuildError> {
-        self.core.summon(n, Some(stagger))
+        self.core.summon(n, Some(stagger), false)
     }
 
     /// Retires up to `n` workers, each after its current job, and returns at

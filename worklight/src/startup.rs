@@ -1,4 +1,11 @@
-//! The latch a pool waits on while new workers run their setup.
+//! The latch a pool waits on while new workers run their start hook and
+//! setup.
+//!
+//! When a pool is built, starting is all or nothing: a worker whose setup
+//! succeeded waits for the verdict (`decide`) before it takes a job, so a
+//! build that fails because another worker's setup failed has run no job.
+//! Workers summoned into a running pool go to work as soon as they are
+//! ready; a failed one only makes `summon` report it.
 
 use crate::job::BoxError;
 use crate::sync::{Condvar, Mutex};
@@ -6,21 +13,26 @@ use crate::sync::{Condvar, Mutex};
 struct State {
     pending: usize,
     failure: Option<(usize, BoxError)>,
+    /// For an all-or-nothing start: whether the workers may go to work.
+    verdict: Option<bool>,
 }
 
 pub(crate) struct Startup {
     state: Mutex<State>,
-    done: Condvar,
+    changed: Condvar,
+    all_or_nothing: bool,
 }
 
 impl Startup {
-    pub(crate) fn new(workers: usize) -> Self {
+    pub(crate) fn new(workers: usize, all_or_nothing: bool) -> Self {
         Startup {
             state: Mutex::new(State {
                 pending: workers,
                 failure: None,
+                verdict: None,
             }),
-            done: Condvar::new(),
+            changed: Condvar::new(),
+            all_or_nothing,
         }
     }
 
@@ -31,13 +43,24 @@ impl Startup {
             st.failure = failure;
         }
         if st.pending == 0 {
-            self.done.notify_all();
+            self.changed.notify_all();
         }
     }
 
-    /// A worker's setup succeeded.
-    pub(crate) fn ready(&self) {
+    /// A worker's setup succeeded; returns whether it may go to work (for an
+    /// all-or-nothing start, once the verdict is in).
+    pub(crate) fn ready(&self) -> bool {
         self.count_down(1, None);
+        if !self.all_or_nothing {
+            return true;
+        }
+        let mut st = self.state.lock();
+        loop {
+            if let Some(go) = st.verdict {
+                return go;
+            }
+            st = self.changed.wait(st);
+        }
     }
 
     /// A worker's setup failed; the first failure is reported.
@@ -45,16 +68,24 @@ impl Startup {
         self.count_down(1, Some((worker, error)));
     }
 
-    /// `n` workers will never start.
+    /// `n` workers will never start; the ones that did will not go to work.
     pub(crate) fn cancel(&self, n: usize) {
         self.count_down(n, None);
+        self.decide(false);
+    }
+
+    /// Releases the workers waiting for the verdict.
+    pub(crate) fn decide(&self, go: bool) {
+        let mut st = self.state.lock();
+        st.verdict.get_or_insert(go);
+        self.changed.notify_all();
     }
 
     /// Waits for every worker's setup; returns the first failure.
     pub(crate) fn wait(&self) -> Option<(usize, BoxError)> {
         let mut st = self.state.lock();
         while st.pending > 0 {
-            st = self.done.wait(st);
+            st = self.changed.wait(st);
         }
         st.failure.take()
     }

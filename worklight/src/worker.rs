@@ -65,10 +65,14 @@ pub(crate) fn run<'a, K: Kind + 'a>(
     }));
     let failure: Option<BoxError> = match started {
         Ok(Ok(worker)) => {
-            if let Some(s) = &startup {
-                s.ready();
+            if startup.as_ref().is_none_or(|s| s.ready()) {
+                work(&core, &info, &stats, delay, worker);
+            } else {
+                // The build failed elsewhere: leave without taking a job.
+                let st = core.inbox.lock();
+                core.inbox.leave(&core.ctl, st, None, Taken::Leave);
+                let _ = catch_unwind(AssertUnwindSafe(|| core.kind.stop(worker, &info)));
             }
-            work(&core, &info, &stats, delay, worker);
             None
         }
         Ok(Err(e)) => Some(e),
