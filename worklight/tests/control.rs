@@ -1,0 +1,525 @@
+//! Live control of a running pool: pause and resume, summon (also
+//! staggered), banish, the metrics at controlled points, and the worker
+//! start/stop hooks.
+//!
+//! Workers are held busy by jobs that block on a channel until the test
+//! opens a gate; every job's runs are counted to prove it ran exactly once.
+//! Nothing sleeps to order events: the only waits are on channels, on
+//! `wait_idle`, or a bounded wait for a metric that no event announces.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use worklight::{BuildError, Job, WorkerInfo, WorkerPool};
+
+/// How long any wait may take before the test fails instead of hanging.
+const GUARD: Duration = Duration::from_secs(10);
+
+/// Holds workers busy: a held job says it started, then blocks until the
+/// gate opens. Declare the gate after the pool, so that a failing test drops
+/// (opens) it before the pool's drop waits for the held workers.
+struct Gate {
+    started: (Sender<()>, Receiver<()>),
+    open: Mutex<Option<Sender<()>>>,
+    wait: Receiver<()>,
+}
+
+impl Gate {
+    fn new() -> Self {
+        let (open, wait) = bounded(0);
+        Gate {
+            started: unbounded(),
+            open: Mutex::new(Some(open)),
+            wait,
+        }
+    }
+
+    /// A job that holds its worker until the gate opens, then runs `then`.
+    fn hold<T, F>(&self, then: F) -> impl FnOnce() -> T + Send + use<T, F>
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (started, wait) = (self.started.0.clone(), self.wait.clone());
+        move || {
+            started.send(()).unwrap();
+            let _ = wait.recv(); // Err once the gate is open.
+            then()
+        }
+    }
+
+    /// Waits until `n` held jobs have started: `n` workers are busy.
+    fn wait_started(&self, n: usize) {
+        for _ in 0..n {
+            let started = self.started.1.recv_timeout(GUARD);
+            started.expect("a held job did not start");
+        }
+    }
+
+    /// Frees every held job, now and later.
+    fn open(&self) {
+        self.open.lock().unwrap().take();
+    }
+}
+
+/// Counts the runs of each job by its index: proves exactly-once.
+#[derive(Clone)]
+struct Tally(Arc<Vec<AtomicUsize>>);
+
+impl Tally {
+    fn new(n: usize) -> Self {
+        Tally(Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect()))
+    }
+
+    /// A job that records its run and returns its index.
+    fn job(&self, i: usize) -> impl FnOnce() -> usize + Send + 'static + use<> {
+        let tally = self.clone();
+        move || {
+            tally.0[i].fetch_add(1, SeqCst);
+            i
+        }
+    }
+
+    fn runs(&self) -> Vec<usize> {
+        self.0.iter().map(|r| r.load(SeqCst)).collect()
+    }
+
+    /// Puts every job on `pool`.
+    fn put_all(&self, pool: &WorkerPool<usize>) {
+        for i in 0..self.0.len() {
+            pool.inbox.put(self.job(i)).unwrap();
+        }
+    }
+
+    /// Puts every job on `pool`, held at `gate`.
+    fn put_held(&self, pool: &WorkerPool<usize>, gate: &Gate) {
+        for i in 0..self.0.len() {
+            pool.inbox.put(gate.hold(self.job(i))).unwrap();
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.runs().iter().sum()
+    }
+
+    fn assert_each_ran_once(&self) {
+        assert_eq!(self.runs(), vec![1; self.0.len()], "runs per job");
+    }
+}
+
+/// An `on_worker_stop` hook sending each leaving worker's index.
+fn stop_hook() -> (impl Fn(&WorkerInfo) + Send + Sync, Receiver<usize>) {
+    let (tx, rx) = unbounded();
+    (move |w: &WorkerInfo| _ = tx.send(w.index()), rx)
+}
+
+/// A pool of `workers` whose stop hook sends each leaving worker's index.
+fn with_stops<T: Send + 'static>(workers: usize) -> (WorkerPool<T>, Receiver<usize>) {
+    let (on_stop, stops) = stop_hook();
+    let pool = WorkerPool::builder()
+        .workers(workers)
+        .on_worker_stop(on_stop);
+    (pool.build().unwrap(), stops)
+}
+
+fn recv_stops(stops: &Receiver<usize>, n: usize) -> Vec<usize> {
+    let mut got: Vec<usize> = (0..n)
+        .map(|_| stops.recv_timeout(GUARD).expect("a worker did not stop"))
+        .collect();
+    got.sort_unstable();
+    got
+}
+
+/// Bounded wait for a state no event announces (a worker entering a
+/// pause, a worker marking itself idle); fails the test after `GUARD`.
+fn eventually(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + GUARD;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The index of the worker running the calling job, from its thread name.
+fn worker_index() -> usize {
+    let current = thread::current();
+    let name = current.name().expect("worker threads are named");
+    name.strip_prefix("Worker-").unwrap().parse().unwrap()
+}
+
+/// The next `n` results on the outbox, sorted.
+fn results(pool: &WorkerPool<usize>, n: usize) -> Vec<usize> {
+    sorted((0..n).map(|_| pool.outbox.get_timeout(GUARD).expect("a result")))
+}
+
+fn sorted(items: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    let mut v: Vec<usize> = items.into_iter().collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn pause_holds_workers_off_after_their_current_job_and_resume_runs_the_queue() {
+    let pool = WorkerPool::new(2).unwrap();
+    let gate = Gate::new();
+    let held = Tally::new(2);
+    let queued = Tally::new(5);
+    held.put_held(&pool, &gate);
+    gate.wait_started(2);
+
+    pool.pause();
+    assert!(pool.is_paused());
+    queued.put_all(&pool);
+    assert_eq!(pool.metrics().busy, 2, "the current jobs go on");
+    gate.open();
+    assert_eq!(results(&pool, 2), [0, 1]);
+    eventually("both workers are paused", || pool.metrics().paused == 2);
+
+    assert_eq!(pool.inbox.len(), 5, "puts queue while paused");
+    assert_eq!(queued.total(), 0, "no paused worker took a job");
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.busy, m.idle, m.queued), (2, 0, 0, 5));
+
+    pool.resume();
+    assert!(!pool.is_paused());
+    pool.wait_idle().unwrap();
+    held.assert_each_ran_once();
+    queued.assert_each_ran_once();
+    assert_eq!(sorted(pool.outbox.try_iter()), [0, 1, 2, 3, 4]);
+    eventually("no worker is paused", || pool.metrics().paused == 0);
+}
+
+#[test]
+fn exile_of_a_paused_pool_works_the_inbox_off() {
+    let pool = WorkerPool::builder().workers(2).paused().build().unwrap();
+    let tally = Tally::new(20);
+    tally.put_all(&pool);
+    pool.exile().unwrap();
+    tally.assert_each_ran_once();
+    assert_eq!(sorted(pool.outbox.try_iter()), (0..20).collect::<Vec<_>>());
+    let m = pool.metrics();
+    assert_eq!((m.completed, m.handed_back, m.alive), (20, 0, 0));
+}
+
+#[test]
+fn exile_now_of_a_paused_pool_hands_every_job_back() {
+    let pool = WorkerPool::builder().workers(2).paused().build().unwrap();
+    let tally = Tally::new(8);
+    tally.put_all(&pool);
+    let unrun = pool.exile_now().unwrap();
+    assert_eq!(unrun.len(), 8);
+    assert_eq!(tally.total(), 0, "no handed-back job ran on a worker");
+    let m = pool.metrics();
+    assert_eq!((m.handed_back, m.completed, m.queued), (8, 0, 0));
+    let mut back: Vec<usize> = unrun.into_iter().map(|j| j.run(&mut ()).unwrap()).collect();
+    back.sort_unstable();
+    assert_eq!(back, (0..8).collect::<Vec<_>>(), "handed back in full");
+    tally.assert_each_ran_once();
+    assert!(pool.outbox.is_empty());
+}
+
+#[test]
+fn summon_adds_workers_that_run_side_by_side() {
+    let pool = WorkerPool::new(1).unwrap();
+    let gate = Gate::new();
+    assert_eq!(pool.summon(3).unwrap(), 3);
+    assert_eq!(pool.poolsize(), 4);
+    let tally = Tally::new(4);
+    tally.put_held(&pool, &gate);
+    gate.wait_started(4); // possible only with four workers
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.busy, m.spawned, m.high_water), (4, 4, 4, 4));
+    gate.open();
+    pool.exile().unwrap();
+    tally.assert_each_ran_once();
+    assert!(matches!(pool.summon(1), Err(BuildError::Exiled)));
+    assert_eq!(pool.metrics().spawned, 4);
+}
+
+/// Puts `n` held jobs; returns, for each worker that started one, its
+/// place in the start order and how long after `t0` it started (measured
+/// after taking its place).
+fn report_starts(
+    pool: &WorkerPool<()>,
+    gate: &Gate,
+    n: usize,
+    t0: Instant,
+) -> Vec<(usize, Duration)> {
+    let (tx, rx) = unbounded();
+    let places = Arc::new(AtomicUsize::new(0));
+    for _ in 0..n {
+        let (tx, places, held) = (tx.clone(), Arc::clone(&places), gate.hold(|| ()));
+        pool.inbox
+            .put(move || {
+                let place = places.fetch_add(1, SeqCst);
+                tx.send((worker_index(), place, t0.elapsed())).unwrap();
+                held()
+            })
+            .unwrap();
+    }
+    let mut starts: Vec<(usize, usize, Duration)> = (0..n)
+        .map(|_| rx.recv_timeout(GUARD).expect("a job did not start"))
+        .collect();
+    starts.sort_unstable();
+    starts
+        .into_iter()
+        .map(|(_, place, at)| (place, at))
+        .collect()
+}
+
+/// Checks a ramp-up from `t0` (at or before the pool started the workers):
+/// the k-th worker started its first job no earlier than k × `stagger`, and
+/// after the (k − 1)-th. The order is certain whenever the (k − 1)-th
+/// started before k × `stagger`, which fails only on a machine so loaded
+/// that the order means nothing; then only the bound is checked.
+fn assert_ramp(starts: &[(usize, Duration)], stagger: Duration) {
+    for (k, &(place, at)) in starts.iter().enumerate() {
+        let due = stagger * k as u32;
+        assert!(at >= due, "ramp worker {k} started at {at:?} < {due:?}");
+        if let Some(&(before, before_at)) = k.checked_sub(1).map(|j| &starts[j]) {
+            if before_at < due {
+                assert!(before < place, "worker {k} started before worker {}", k - 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn builder_stagger_starts_worker_k_no_earlier_than_k_staggers() {
+    let stagger = Duration::from_millis(50);
+    let t0 = Instant::now();
+    let pool = WorkerPool::builder()
+        .workers(3)
+        .stagger(stagger)
+        .build()
+        .unwrap();
+    let gate = Gate::new();
+    let starts = report_starts(&pool, &gate, 3, t0);
+    assert_ramp(&starts, stagger);
+    gate.open();
+    pool.exile().unwrap();
+    assert_eq!(pool.metrics().completed, 3);
+}
+
+#[test]
+fn summon_staggered_ramps_the_new_workers_up_in_order() {
+    let stagger = Duration::from_millis(50);
+    let pool = WorkerPool::new(1).unwrap();
+    let gate = Gate::new();
+    pool.inbox.put(gate.hold(|| ())).unwrap();
+    gate.wait_started(1); // worker 0 takes no more jobs
+
+    let t0 = Instant::now();
+    assert_eq!(pool.summon_staggered(3, stagger).unwrap(), 3);
+    assert_eq!(pool.poolsize(), 4);
+    let starts = report_starts(&pool, &gate, 3, t0);
+    assert_ramp(&starts, stagger);
+    gate.open();
+    pool.exile().unwrap();
+    assert_eq!(pool.metrics().completed, 4);
+}
+
+#[test]
+fn banish_returns_at_once_while_every_worker_is_busy() {
+    let (pool, stops) = with_stops(3);
+    let pool = Arc::new(pool);
+    let gate = Gate::new();
+    let tally = Tally::new(3);
+    tally.put_held(&pool, &gate);
+    gate.wait_started(3);
+
+    // From another thread, so that a blocking banish fails the test
+    // instead of hanging it.
+    let (done_tx, done) = bounded(1);
+    let p = Arc::clone(&pool);
+    thread::spawn(move || done_tx.send(p.banish(2)).unwrap());
+    let banished = done
+        .recv_timeout(GUARD)
+        .expect("banish blocked on busy workers");
+    assert_eq!(banished, 2);
+    assert_eq!(pool.poolsize(), 1, "banished workers no longer count");
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.busy, m.retired), (1, 3, 0));
+    assert!(stops.try_recv().is_err(), "no worker left during its job");
+    assert_eq!(tally.total(), 0);
+
+    gate.open();
+    assert_eq!(results(&pool, 3), [0, 1, 2]);
+    tally.assert_each_ran_once();
+    assert_eq!(recv_stops(&stops, 2).len(), 2, "two retire after their job");
+    assert_eq!(pool.metrics().retired, 2);
+
+    // The one that stays still works.
+    pool.inbox.put(|| 7).unwrap();
+    assert_eq!(pool.outbox.get_timeout(GUARD), Ok(7));
+    assert!(stops.try_recv().is_err(), "only the banished workers left");
+    pool.exile().unwrap();
+    assert_eq!(recv_stops(&stops, 1).len(), 1);
+    assert_eq!(pool.metrics().retired, 2, "exile is not retirement");
+}
+
+#[test]
+fn banish_never_exceeds_the_poolsize() {
+    let (pool, stops) = with_stops::<()>(3);
+    assert_eq!(pool.banish(2), 2);
+    assert_eq!(pool.poolsize(), 1);
+    assert_eq!(pool.banish(5), 1, "pending banishes are not counted twice");
+    assert_eq!(pool.poolsize(), 0);
+    assert_eq!(pool.banish(1), 0);
+    assert_eq!(recv_stops(&stops, 3), [0, 1, 2]);
+    assert_eq!(pool.banish(1), 0);
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.retired, m.spawned), (0, 3, 3));
+    pool.exile().unwrap();
+    assert_eq!(pool.banish(1), 0, "nothing to banish after exile");
+    assert!(stops.try_recv().is_err());
+}
+
+#[test]
+fn banishing_every_worker_leaves_queued_jobs_for_summon() {
+    let (pool, stops) = with_stops(2);
+    let gate = Gate::new();
+    let held = Tally::new(2);
+    let queued = Tally::new(5);
+    held.put_held(&pool, &gate);
+    gate.wait_started(2);
+    assert_eq!(pool.banish(2), 2);
+    queued.put_all(&pool);
+    gate.open();
+    assert_eq!(recv_stops(&stops, 2), [0, 1]);
+    held.assert_each_ran_once();
+    assert_eq!((pool.inbox.len(), queued.total()), (5, 0), "the jobs wait");
+    assert_eq!(pool.poolsize(), 0);
+
+    assert_eq!(pool.summon(1).unwrap(), 1);
+    pool.wait_idle().unwrap();
+    queued.assert_each_ran_once();
+    assert_eq!(pool.poolsize(), 1);
+    pool.exile().unwrap();
+}
+
+#[test]
+fn banishing_every_worker_then_exiling_runs_the_queued_jobs() {
+    let (on_stop, stops) = stop_hook();
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .paused()
+        .on_worker_stop(on_stop)
+        .build()
+        .unwrap();
+    let tally = Tally::new(4);
+    tally.put_all(&pool);
+    assert_eq!(pool.banish(2), 2);
+    assert_eq!(recv_stops(&stops, 2), [0, 1], "paused workers retire too");
+    assert_eq!((pool.inbox.len(), tally.total()), (4, 0));
+
+    pool.exile().unwrap();
+    tally.assert_each_ran_once();
+    assert_eq!(recv_stops(&stops, 1), [2], "a worker started to drain");
+    let m = pool.metrics();
+    assert_eq!((m.spawned, m.retired, m.completed), (3, 2, 4));
+}
+
+#[test]
+fn metrics_follow_workers_and_jobs_at_controlled_points() {
+    let pool = WorkerPool::<usize>::new(3).unwrap();
+    let gate = Gate::new();
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.busy, m.paused, m.idle), (3, 0, 0, 3));
+    assert_eq!((m.queued, m.running, m.spawned, m.high_water), (0, 0, 3, 3));
+    assert_eq!((m.completed, m.failed, m.panicked), (0, 0, 0));
+    assert_eq!((m.handed_back, m.retired), (0, 0));
+
+    // Two workers held: busy = running = 2, one idle.
+    let held = Tally::new(2);
+    held.put_held(&pool, &gate);
+    gate.wait_started(2);
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.busy, m.running), (3, 2, 2));
+    assert_eq!((m.idle, m.paused), (1, 0));
+
+    // The third worker completes one job, fails one, and one panics.
+    pool.inbox.put(|| 40).unwrap();
+    pool.inbox.put(Job::fallible(|| Err("no"))).unwrap();
+    pool.inbox.put(|| -> usize { panic!("metrics") }).unwrap();
+    assert_eq!(pool.outbox.get_timeout(GUARD), Ok(40));
+    let failures = [pool.errbox.get().unwrap(), pool.errbox.get().unwrap()];
+    assert_eq!(failures.iter().filter(|f| f.panic().is_some()).count(), 1);
+    let m = pool.metrics();
+    assert_eq!((m.completed, m.failed, m.panicked), (1, 1, 1));
+
+    // Paused: the idle worker is held off, puts queue.
+    pool.pause();
+    eventually("the idle worker is paused", || pool.metrics().paused == 1);
+    let queued = Tally::new(4);
+    queued.put_all(&pool);
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.busy, m.paused), (3, 2, 1));
+    assert_eq!((m.idle, m.queued), (0, 4));
+
+    // Released: the held workers finish and pause too.
+    gate.open();
+    assert_eq!(results(&pool, 2), [0, 1]);
+    eventually("every worker is paused", || pool.metrics().paused == 3);
+    let m = pool.metrics();
+    assert_eq!((m.busy, m.running, m.idle), (0, 0, 0));
+    assert_eq!((m.queued, m.completed), (4, 3));
+
+    // Exiled now: the queued jobs are handed back.
+    let unrun = pool.exile_now().unwrap();
+    assert_eq!(unrun.len(), 4);
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.busy, m.paused, m.idle), (0, 0, 0, 0));
+    assert_eq!((m.queued, m.handed_back), (0, 4));
+    assert_eq!((m.completed, m.failed, m.panicked), (3, 1, 1));
+    assert_eq!((m.spawned, m.retired, m.high_water), (3, 0, 3));
+    assert_eq!(queued.total(), 0);
+    held.assert_each_ran_once();
+}
+
+#[test]
+fn spawned_retired_and_high_water_count_the_pool_history() {
+    let (pool, stops) = with_stops::<()>(2);
+    pool.summon(3).unwrap();
+    assert_eq!(pool.banish(4), 4);
+    assert_eq!(recv_stops(&stops, 4).len(), 4);
+    pool.summon(1).unwrap();
+    let m = pool.metrics();
+    assert_eq!((m.spawned, m.retired, m.high_water, m.alive), (6, 4, 5, 2));
+    assert_eq!(m.alive as u64, m.spawned - m.retired - m.setup_failures);
+    pool.exile().unwrap();
+    assert_eq!(recv_stops(&stops, 2).len(), 2);
+    let m = pool.metrics();
+    assert_eq!((m.spawned, m.retired, m.alive), (6, 4, 0));
+}
+
+#[test]
+fn start_and_stop_hooks_fire_once_per_worker_on_its_thread() {
+    type Seen = Arc<Mutex<Vec<usize>>>;
+    let (started, stopped): (Seen, Seen) = Default::default();
+    let (s, t) = (Arc::clone(&started), Arc::clone(&stopped));
+    let (on_stop, stops) = stop_hook();
+    let pool = WorkerPool::<()>::builder()
+        .workers(2)
+        .on_worker_start(move |w| {
+            assert_eq!(thread::current().name(), Some(w.name()));
+            s.lock().unwrap().push(w.index());
+        })
+        .on_worker_stop(move |w| {
+            assert_eq!(thread::current().name(), Some(w.name()));
+            t.lock().unwrap().push(w.index());
+            on_stop(w);
+        })
+        .build()
+        .unwrap();
+    pool.summon(2).unwrap();
+    pool.banish(1);
+    assert_eq!(recv_stops(&stops, 1).len(), 1);
+    assert_eq!(stopped.lock().unwrap().len(), 1);
+    pool.exile().unwrap();
+    assert_eq!(sorted(started.lock().unwrap().clone()), [0, 1, 2, 3]);
+    assert_eq!(sorted(stopped.lock().unwrap().clone()), [0, 1, 2, 3]);
+    assert_eq!(recv_stops(&stops, 3).len(), 3);
+}

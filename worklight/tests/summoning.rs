@@ -1,0 +1,544 @@
+//! The self-sizing pool: growth on the put that crosses the ratio, up to
+//! max; retirement of idle surplus workers after the keep-alive, down to
+//! min; manual summon and banish clamped within min..=max; pause; worker
+//! setup for grown workers; every exile path.
+//!
+//! Keep-alives are tiny, and shrinking is observed through the
+//! `on_worker_stop` hook (each retiring worker sends on a channel), never
+//! by sleeping. Workers are held busy by jobs blocking on a channel.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use worklight::{BuildError, Exit, Job, Summoning, WorkerInfo, WorkerPool};
+
+/// How long any wait may take before the test fails instead of hanging.
+const GUARD: Duration = Duration::from_secs(10);
+const TINY: Duration = Duration::from_millis(2);
+
+/// Holds workers busy: a held job says it started, then blocks until the
+/// gate opens. Declare the gate after the pool, so that a failing test drops
+/// (opens) it before the pool's drop waits for the held workers.
+struct Gate {
+    started: (Sender<()>, Receiver<()>),
+    open: Mutex<Option<Sender<()>>>,
+    wait: Receiver<()>,
+}
+
+impl Gate {
+    fn new() -> Self {
+        let (open, wait) = bounded(0);
+        Gate {
+            started: unbounded(),
+            open: Mutex::new(Some(open)),
+            wait,
+        }
+    }
+
+    /// A job that holds its worker until the gate opens, then runs `then`.
+    fn hold<T, F>(&self, then: F) -> impl FnOnce() -> T + Send + use<T, F>
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (started, wait) = (self.started.0.clone(), self.wait.clone());
+        move || {
+            started.send(()).unwrap();
+            let _ = wait.recv(); // Err once the gate is open.
+            then()
+        }
+    }
+
+    fn wait_started(&self, n: usize) {
+        for _ in 0..n {
+            let started = self.started.1.recv_timeout(GUARD);
+            started.expect("a held job did not start");
+        }
+    }
+
+    fn open(&self) {
+        self.open.lock().unwrap().take();
+    }
+}
+
+/// Counts the runs of each job by its index: proves exactly-once.
+#[derive(Clone)]
+struct Tally(Arc<Vec<AtomicUsize>>);
+
+impl Tally {
+    fn new(n: usize) -> Self {
+        Tally(Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect()))
+    }
+
+    fn job(&self, i: usize) -> impl FnOnce() -> usize + Send + 'static + use<> {
+        let tally = self.clone();
+        move || {
+            tally.0[i].fetch_add(1, SeqCst);
+            i
+        }
+    }
+
+    /// Puts every job on `pool`.
+    fn put_all(&self, pool: &WorkerPool<usize>) {
+        for i in 0..self.0.len() {
+            pool.inbox.put(self.job(i)).unwrap();
+        }
+    }
+
+    /// Puts every job on `pool`, held at `gate`.
+    fn put_held(&self, pool: &WorkerPool<usize>, gate: &Gate) {
+        for i in 0..self.0.len() {
+            pool.inbox.put(gate.hold(self.job(i))).unwrap();
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.0.iter().map(|r| r.load(SeqCst)).sum()
+    }
+
+    fn assert_each_ran_once(&self) {
+        let runs: Vec<usize> = self.0.iter().map(|r| r.load(SeqCst)).collect();
+        assert_eq!(runs, vec![1; self.0.len()], "runs per job");
+    }
+}
+
+/// Counts the workers that left, through the `on_worker_stop` hook.
+struct Stops {
+    rx: Receiver<usize>,
+    seen: usize,
+}
+
+impl Stops {
+    fn hook() -> (impl Fn(&WorkerInfo) + Send + Sync, Stops) {
+        let (tx, rx) = unbounded();
+        let hook = move |w: &WorkerInfo| _ = tx.send(w.index());
+        (hook, Stops { rx, seen: 0 })
+    }
+
+    /// Waits until `total` workers have left since the pool was built.
+    fn wait_total(&mut self, total: u64) {
+        while (self.seen as u64) < total {
+            let stopped = self.rx.recv_timeout(GUARD);
+            stopped.expect("a worker did not stop");
+            self.seen += 1;
+        }
+    }
+
+    /// With no put under way, waits until the pool has shrunk to `min`:
+    /// every worker spawned so far but `min` has left.
+    fn wait_shrunk<T: Send + 'static>(&mut self, pool: &WorkerPool<T>, min: usize) {
+        self.wait_total(pool.metrics().spawned - min as u64);
+        assert_eq!(pool.poolsize(), min);
+        let m = pool.metrics();
+        assert_eq!((m.alive, m.retired), (min, m.spawned - min as u64));
+    }
+}
+
+/// A self-sizing pool of `usize` jobs with a stop hook.
+fn sizing(policy: Summoning) -> (WorkerPool<usize>, Stops) {
+    let (hook, stops) = Stops::hook();
+    let pool = WorkerPool::builder()
+        .summoning(policy)
+        .on_worker_stop(hook)
+        .build()
+        .unwrap();
+    (pool, stops)
+}
+
+/// Bounded wait for a state no event announces; fails after `GUARD`.
+fn eventually(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + GUARD;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn the_put_that_crosses_the_ratio_grows_the_pool_by_rate() {
+    let (pool, _stops) = sizing(Summoning::new(1, 8).ratio(2).rate(2));
+    let gate = Gate::new();
+    let tally = Tally::new(5);
+    pool.inbox.put(gate.hold(tally.job(0))).unwrap();
+    gate.wait_started(1); // worker 0 is busy, the inbox empty
+    pool.inbox.put(gate.hold(tally.job(1))).unwrap();
+    pool.inbox.put(gate.hold(tally.job(2))).unwrap();
+    assert_eq!(pool.poolsize(), 1, "2 queued for 1 worker: at the ratio");
+    pool.inbox.put(gate.hold(tally.job(3))).unwrap();
+    assert_eq!(pool.poolsize(), 3, "3 cross it: `rate` more workers");
+    let m = pool.metrics();
+    assert_eq!((m.spawned, m.high_water), (3, 3));
+    gate.wait_started(2);
+    pool.inbox.put(gate.hold(tally.job(4))).unwrap();
+    assert_eq!(pool.poolsize(), 3, "one queued job for three workers");
+    gate.open();
+    pool.exile().unwrap();
+    tally.assert_each_ran_once();
+}
+
+/// Puts `n` held jobs; returns once the pool holds `max` of them at once.
+fn burst(pool: &WorkerPool<usize>, gate: &Gate, tally: &Tally, max: usize) {
+    for i in 0..tally.0.len() {
+        pool.inbox.put(gate.hold(tally.job(i))).unwrap();
+        assert!(pool.poolsize() <= max);
+    }
+    assert_eq!(pool.poolsize(), max, "the burst grew the pool to max");
+    gate.wait_started(max);
+}
+
+#[test]
+fn a_burst_grows_to_max_idleness_shrinks_to_min_and_a_new_burst_regrows() {
+    let (pool, mut stops) = sizing(Summoning::new(1, 4).keep_alive(TINY));
+    assert_eq!(pool.poolsize(), 1);
+    for round in 0..3 {
+        let gate = Gate::new();
+        let tally = Tally::new(12);
+        burst(&pool, &gate, &tally, 4);
+        let m = pool.metrics();
+        assert_eq!((m.busy, m.high_water), (4, 4), "round {round}");
+        gate.open();
+        pool.wait_idle().unwrap();
+        tally.assert_each_ran_once();
+        stops.wait_shrunk(&pool, 1);
+    }
+    let m = pool.metrics();
+    assert!(m.spawned > 3 * 3, "each round regrew: {m:?}");
+    assert_eq!(m.high_water, 4);
+    pool.exile().unwrap();
+    stops.wait_total(pool.metrics().spawned);
+}
+
+/// Puts `per_thread` jobs from each of 8 threads at once (job `i` made by
+/// `make(i)`); returns the largest poolsize any putter saw.
+fn put_from_8_threads(
+    pool: &WorkerPool<usize>,
+    per_thread: usize,
+    make: impl Fn(usize) -> Job<'static, usize> + Sync,
+) -> usize {
+    let max_seen = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for t in 0..8 {
+            let (make, max_seen) = (&make, &max_seen);
+            s.spawn(move || {
+                for i in t * per_thread..(t + 1) * per_thread {
+                    pool.inbox.put(make(i)).unwrap();
+                    max_seen.fetch_max(pool.poolsize(), SeqCst);
+                }
+            });
+        }
+    });
+    max_seen.into_inner()
+}
+
+#[test]
+fn concurrent_puts_from_many_threads_never_take_the_pool_past_max() {
+    let (pool, mut stops) = sizing(Summoning::new(0, 4).rate(2).keep_alive(TINY));
+
+    // Held jobs: the pool grows to max, and not past it.
+    let gate = Gate::new();
+    let held = Tally::new(8 * 8);
+    let seen = put_from_8_threads(&pool, 8, |i| Job::new(gate.hold(held.job(i))));
+    assert!(seen <= 4, "a putter saw {seen} workers");
+    assert_eq!(pool.poolsize(), 4);
+    gate.wait_started(4);
+    assert_eq!(pool.metrics().high_water, 4);
+    gate.open();
+    pool.wait_idle().unwrap();
+    held.assert_each_ran_once();
+    stops.wait_shrunk(&pool, 0);
+
+    // Quick jobs: workers come and go while the puts race them.
+    let quick = Tally::new(8 * 300);
+    let seen = put_from_8_threads(&pool, 300, |i| Job::new(quick.job(i)));
+    assert!(seen <= 4, "a putter saw {seen} workers");
+    pool.wait_idle().unwrap();
+    quick.assert_each_ran_once();
+    assert_eq!(pool.metrics().high_water, 4);
+    stops.wait_shrunk(&pool, 0);
+    pool.exile().unwrap();
+}
+
+#[test]
+fn no_work_is_stranded_when_a_pool_with_min_zero_shrinks_to_zero() {
+    let (pool, mut stops) = sizing(Summoning::new(0, 2).keep_alive(Duration::from_millis(1)));
+    assert_eq!((pool.poolsize(), pool.metrics().spawned), (0, 0));
+    let tally = Tally::new(40);
+    for i in 0..40 {
+        pool.inbox.put(tally.job(i)).unwrap();
+        assert!(pool.poolsize() >= 1 || tally.total() > i, "job {i}");
+        assert_eq!(pool.outbox.get_timeout(GUARD), Ok(i), "job {i} ran");
+        if i % 2 == 0 {
+            // Every other put comes after the pool is empty again; the rest
+            // race the retiring worker.
+            stops.wait_shrunk(&pool, 0);
+        }
+    }
+    tally.assert_each_ran_once();
+    stops.wait_shrunk(&pool, 0);
+    assert!(pool.metrics().spawned >= 20);
+    pool.exile().unwrap();
+}
+
+#[test]
+fn summon_and_banish_are_clamped_within_min_and_max() {
+    let (pool, mut stops) = sizing(Summoning::new(2, 4));
+    assert_eq!(pool.poolsize(), 2);
+    assert_eq!(pool.summon(10).unwrap(), 2, "up to max");
+    assert_eq!(pool.poolsize(), 4);
+    assert_eq!(pool.summon(1).unwrap(), 0, "at max");
+    assert_eq!(pool.poolsize(), 4);
+    assert_eq!(pool.banish(10), 2, "down to min");
+    assert_eq!(pool.poolsize(), 2);
+    assert_eq!(pool.banish(1), 0, "at min");
+    stops.wait_total(2);
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.spawned, m.retired, m.high_water), (2, 4, 2, 4));
+
+    // The two that stayed still work.
+    let tally = Tally::new(10);
+    tally.put_all(&pool);
+    pool.wait_idle().unwrap();
+    tally.assert_each_ran_once();
+    pool.exile().unwrap();
+}
+
+#[test]
+fn banishing_every_worker_of_a_min_zero_pool_never_strands_queued_jobs() {
+    let (pool, mut stops) = sizing(Summoning::new(0, 2).rate(2));
+    let gate = Gate::new();
+    let held = Tally::new(2);
+    let queued = Tally::new(4);
+    pool.inbox.put(gate.hold(held.job(0))).unwrap(); // grows to 2 at once
+    pool.inbox.put(gate.hold(held.job(1))).unwrap();
+    gate.wait_started(2);
+    queued.put_all(&pool);
+    assert_eq!(pool.banish(2), 2);
+    assert_eq!(pool.poolsize(), 0);
+
+    gate.open();
+    let mut got: Vec<usize> = (0..6)
+        .map(|_| pool.outbox.get_timeout(GUARD).unwrap())
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, [0, 0, 1, 1, 2, 3], "the last worker stayed");
+    held.assert_each_ran_once();
+    queued.assert_each_ran_once();
+    stops.wait_total(1);
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.spawned, m.retired), (1, 2, 1));
+    pool.exile().unwrap();
+}
+
+#[test]
+fn pause_stops_growth_and_resume_regrows() {
+    let (pool, _stops) = sizing(Summoning::new(1, 4).rate(3));
+    let gate = Gate::new();
+    let tally = Tally::new(10);
+    pool.pause();
+    tally.put_held(&pool, &gate);
+    let m = pool.metrics();
+    assert_eq!((pool.poolsize(), m.spawned, m.high_water), (1, 1, 1));
+    assert_eq!(m.queued, 10);
+
+    pool.resume();
+    assert_eq!(pool.poolsize(), 4, "resume re-checks the queue and grows");
+    gate.wait_started(4);
+    gate.open();
+    pool.wait_idle().unwrap();
+    tally.assert_each_ran_once();
+    assert_eq!(pool.metrics().high_water, 4);
+    pool.exile().unwrap();
+
+    // A pool at zero workers grows on resume too.
+    let (pool, _stops) = sizing(Summoning::new(0, 2));
+    pool.pause();
+    let tally = Tally::new(3);
+    tally.put_all(&pool);
+    assert_eq!((pool.poolsize(), tally.total()), (0, 0));
+    pool.resume();
+    assert!(pool.poolsize() >= 1);
+    pool.wait_idle().unwrap();
+    tally.assert_each_ran_once();
+}
+
+#[test]
+fn grown_workers_run_their_setup_and_teardown() {
+    type Log<T> = Arc<Mutex<Vec<T>>>;
+    let (setups, teardowns): (Log<usize>, Log<(usize, usize)>) = Default::default();
+    let (s, t) = (Arc::clone(&setups), Arc::clone(&teardowns));
+    let (hook, mut stops) = Stops::hook();
+    let pool = WorkerPool::builder()
+        .worker_setup(move |w| {
+            s.lock().unwrap().push(w.index());
+            Ok::<_, Infallible>(w.index())
+        })
+        .worker_teardown(move |state, w| t.lock().unwrap().push((w.index(), state)))
+        .summoning(Summoning::new(1, 3).keep_alive(TINY))
+        .on_worker_stop(hook)
+        .build()
+        .unwrap();
+    let gate = Gate::new();
+    for _ in 0..9 {
+        let held = gate.hold(|| ());
+        let job = Job::stateful(move |index: &mut usize| (held(), *index).1);
+        pool.inbox.put(job).unwrap();
+    }
+    assert_eq!(pool.poolsize(), 3);
+    gate.wait_started(3);
+    gate.open();
+    pool.wait_idle().unwrap();
+    let mut states: Vec<usize> = pool.outbox.try_iter().collect();
+    assert_eq!(states.len(), 9);
+    states.sort_unstable();
+    states.dedup();
+    assert_eq!(states, [0, 1, 2], "each grown worker used its own state");
+
+    let spawned = pool.metrics().spawned;
+    let all: Vec<usize> = (0..spawned as usize).collect();
+    assert_eq!(sorted(setups.lock().unwrap().clone()), all);
+    stops.wait_total(spawned - 1);
+    let torn = teardowns.lock().unwrap().clone();
+    assert_eq!(torn.len(), all.len() - 1, "each retired one torn down");
+    assert!(torn.iter().all(|(index, state)| index == state));
+    pool.exile().unwrap();
+    assert_eq!(teardowns.lock().unwrap().len(), spawned as usize);
+}
+
+/// Puts 10 held jobs on a pool sized 1..=3: every worker holds one, seven
+/// are queued.
+fn hold_at_max(pool: &WorkerPool<usize>, gate: &Gate, tally: &Tally) {
+    tally.put_held(pool, gate);
+    assert_eq!(pool.poolsize(), 3);
+    gate.wait_started(3);
+    assert_eq!(pool.inbox.len(), 7);
+}
+
+#[test]
+fn exile_works_off_a_self_sizing_pool_and_stops_its_growth() {
+    let (pool, mut stops) = sizing(Summoning::new(1, 3));
+    let gate = Gate::new();
+    let tally = Tally::new(10);
+    hold_at_max(&pool, &gate, &tally);
+    thread::scope(|s| {
+        let exiling = s.spawn(|| pool.exile());
+        eventually("the exile has begun", || pool.is_exiled());
+        assert!(pool.inbox.put(|| 99).is_err(), "exiled: puts refused");
+        gate.open();
+        exiling.join().unwrap().unwrap();
+    });
+    tally.assert_each_ran_once();
+    stops.wait_total(3);
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.spawned, m.retired, m.completed), (0, 3, 0, 10));
+}
+
+#[test]
+fn exile_now_hands_back_what_a_self_sizing_pool_had_queued() {
+    let (pool, mut stops) = sizing(Summoning::new(1, 3));
+    let gate = Gate::new();
+    let tally = Tally::new(10);
+    hold_at_max(&pool, &gate, &tally);
+    let unrun = thread::scope(|s| {
+        let exiling = s.spawn(|| pool.exile_now());
+        eventually("the exile has begun", || pool.is_exiled());
+        gate.open();
+        exiling.join().unwrap().unwrap()
+    });
+    assert_eq!((unrun.len(), tally.total()), (7, 3));
+    for job in unrun {
+        job.run(&mut ()).unwrap();
+    }
+    tally.assert_each_ran_once();
+    stops.wait_total(3);
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.spawned), (0, 3));
+    assert_eq!((m.handed_back, m.completed), (7, 3));
+}
+
+#[test]
+fn exile_timeout_hands_back_the_queue_of_a_self_sizing_pool() {
+    let (pool, _stops) = sizing(Summoning::new(1, 3));
+    let gate = Gate::new();
+    let tally = Tally::new(10);
+    hold_at_max(&pool, &gate, &tally);
+    // The workers are held: the exile cannot finish, however long it waits.
+    let exit = pool.exile_timeout(Duration::from_millis(20)).unwrap();
+    let Exit::TimedOut { unrun, running } = exit else {
+        panic!("held workers cannot finish in time");
+    };
+    assert_eq!((unrun.len(), running), (7, 3));
+    gate.open();
+    pool.exile().unwrap();
+    for job in unrun {
+        job.run(&mut ()).unwrap();
+    }
+    tally.assert_each_ran_once();
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.spawned), (0, 3));
+    assert_eq!((m.handed_back, m.completed), (7, 3));
+}
+
+#[test]
+fn exiling_a_paused_self_sizing_pool_at_zero_workers() {
+    // exile: a worker is started to work the inbox off.
+    let (pool, _stops) = sizing(Summoning::new(0, 2));
+    pool.pause();
+    let tally = Tally::new(3);
+    tally.put_all(&pool);
+    assert_eq!(pool.poolsize(), 0);
+    pool.exile().unwrap();
+    tally.assert_each_ran_once();
+    assert_eq!(pool.metrics().spawned, 1);
+
+    // exile_now: every job is handed back, no worker started.
+    let (pool, _stops) = sizing(Summoning::new(0, 2));
+    pool.pause();
+    let tally = Tally::new(3);
+    tally.put_all(&pool);
+    let unrun = pool.exile_now().unwrap();
+    assert_eq!((unrun.len(), tally.total()), (3, 0));
+    assert_eq!(pool.metrics().spawned, 0);
+}
+
+#[test]
+fn dropping_a_self_sizing_pool_works_its_inbox_off() {
+    let (pool, mut stops) = sizing(Summoning::new(1, 4).keep_alive(TINY));
+    let tally = Tally::new(100);
+    tally.put_all(&pool);
+    let spawned = {
+        let m = pool.metrics();
+        drop(pool);
+        m.spawned
+    };
+    tally.assert_each_ran_once();
+    stops.wait_total(spawned);
+}
+
+#[test]
+fn invalid_policies_are_refused_at_build() {
+    let build = |policy| WorkerPool::<()>::builder().summoning(policy).build();
+    assert!(matches!(
+        build(Summoning::new(0, 0)),
+        Err(BuildError::ZeroWorkers)
+    ));
+    assert!(matches!(
+        build(Summoning::new(3, 2)),
+        Err(BuildError::Invalid(_))
+    ));
+    assert!(matches!(
+        build(Summoning::new(1, 2).rate(0)),
+        Err(BuildError::Invalid(_))
+    ));
+    let scoped = WorkerPool::<()>::builder()
+        .summoning(Summoning::new(1, 2))
+        .scope(|_| ());
+    assert!(matches!(scoped, Err(BuildError::Invalid(_))));
+}
+
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
