@@ -201,41 +201,40 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         let waits = self.kind.has_setup() || self.settings.on_start.is_some();
         let startup = waits.then(|| Arc::new(Startup::new(n, all_or_nothing)));
         let start = Instant::now();
+        let mut started = 0;
+        let mut outcome = Ok(());
         for k in 0..n {
             {
-                let st = self.inbox.lock();
-                let full = self
+                let _st = self.inbox.lock();
+                if self.ctl.mode() != Mode::Run {
+                    outcome = Err(BuildError::Exiled);
+                    break;
+                }
+                if self
                     .ctl
                     .scaling
-                    .is_some_and(|p| self.ctl.poolsize() >= p.max());
-                if self.ctl.mode() != Mode::Run || full {
-                    drop(st);
-                    if let Some(s) = &startup {
-                        s.cancel(n - k);
-                    }
-                    if full {
-                        return Ok(k);
-                    }
-                    return Err(BuildError::Exiled);
+                    .is_some_and(|p| self.ctl.poolsize() >= p.max())
+                {
+                    break; // growth filled the pool meanwhile
                 }
                 self.ctl.active.fetch_add(1, Relaxed);
             }
             let delay = stagger.and_then(|d| start.checked_add(d.checked_mul(k as u32)?));
             if let Err(e) = self.spawn_reserved(delay, startup.clone()) {
-                if let Some(s) = &startup {
-                    s.cancel(n - k);
-                }
-                return Err(BuildError::Spawn(e));
+                outcome = Err(BuildError::Spawn(e));
+                break;
             }
+            started += 1;
         }
         if let Some(s) = startup {
+            s.never_started(n - started);
             let failure = s.wait();
-            s.decide(failure.is_none());
-            if let Some((worker, error)) = failure {
+            s.decide(failure.is_none() && outcome.is_ok());
+            if let (Ok(()), Some((worker, error))) = (&outcome, failure) {
                 return Err(BuildError::Setup { worker, error });
             }
         }
-        Ok(n)
+        outcome.map(|()| started)
     }
 
     /// Starts one worker whose place (`ctl.active`) is already counted;

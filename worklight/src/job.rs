@@ -166,7 +166,7 @@ impl<'a, T, S> Job<'a, T, S> {
     /// assert_eq!(job.label_str(), Some("file 3"));
     /// ```
     pub fn label(mut self, label: impl Into<Label>) -> Self {
-self.label = Some(Box::new(label.into()));
+        self.label = Some(Box::new(label.into()));
         self
     }
 
@@ -176,7 +176,7 @@ self.label = Some(Box::new(label.into()));
     /// assert_eq!(worklight::Job::<'_, ()>::new(|| ()).label_str(), None);
     /// ```
     pub fn label_str(&self) -> Option<&str> {
-self.label.as_deref().map(|l| &**l)
+        self.label.as_deref().map(|l| &**l)
     }
 
     /// Runs the job here, on the caller's thread, with the given state: how
@@ -191,7 +191,7 @@ self.label.as_deref().map(|l| &**l)
     }
 
     pub(crate) fn into_parts(self) -> (RunFn<'a, T, S>, Option<Label>) {
-(self.run, self.label.map(|l| *l))
+        (self.run, self.label.map(|l| *l))
     }
 }
 

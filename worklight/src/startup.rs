@@ -68,10 +68,11 @@ impl Startup {
         self.count_down(1, Some((worker, error)));
     }
 
-    /// `n` workers will never start; the ones that did will not go to work.
-    pub(crate) fn cancel(&self, n: usize) {
-        self.count_down(n, None);
-        self.decide(false);
+    /// `n` of the workers counted at `new` were never started.
+    pub(crate) fn never_started(&self, n: usize) {
+        if n > 0 {
+            self.count_down(n, None);
+        }
     }
 
     /// Releases the workers waiting for the verdict.

@@ -245,6 +245,10 @@ impl<I> Inbox<I> {
             self.queue_grew(&st);
         }
         let active = ctl.active.fetch_sub(1, Relaxed) - 1;
+        if st.queue.is_empty() && ctl.mode() == Mode::Drain {
+            // Staggered workers still in their delay need not wait it out.
+            ctl.wake.notify_all();
+        }
         if !st.queue.is_empty() {
             if st.sleeping > 0 {
                 self.shared().ready.notify_one();
@@ -280,12 +284,15 @@ impl<I> Inbox<I> {
     fn spin_for_work(&self, _ctl: &Control) {}
 
     /// Waits on the pool's own condition variable until `deadline` (a
-    /// staggered worker's delay), or until an immediate exile: a draining
-    /// exile keeps the ramp-up, so that worker k still takes its first job
-    /// no earlier than k × stagger.
+    /// staggered worker's delay), an immediate exile, or a draining exile
+    /// with nothing left to hand out. A drain keeps the ramp-up while jobs
+    /// remain, so worker k still takes its first job no earlier than
+    /// k × stagger.
     pub(crate) fn stagger(&self, ctl: &Control, deadline: Instant) {
         let mut st = self.lock();
-        while ctl.mode() != Mode::Now {
+        // Wait while running, or while a drain still has jobs to hand out;
+        // a worker leaving the drained inbox wakes the rest (`leave`).
+        while ctl.mode() == Mode::Run || (ctl.mode() == Mode::Drain && !st.queue.is_empty()) {
             let (g, timed_out) = ctl.wake.wait_until(st, deadline);
             st = g;
             if timed_out {

@@ -7,7 +7,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::Duration;
 
-use common::{sorted, Hold, Ledger, Threads};
+use common::{Hold, Ledger, Threads, sorted};
 use worklight::{BuildError, Inbox, Job, ScopedPool, WorkerPool};
 
 #[test]

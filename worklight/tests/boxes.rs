@@ -5,13 +5,13 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use common::{sorted, Hold, Ledger};
+use common::{Hold, Ledger, sorted};
 use worklight::{
-    callback, iterqueue, Exiled, GetTimeoutError, Inbox, Job, JobError, Sink, TryGetError,
-    WorkerPool,
+    Exiled, GetTimeoutError, Inbox, Job, JobError, Sink, TryGetError, WorkerPool, callback,
+    iterqueue,
 };
 
 const N: usize = 30;

@@ -523,3 +523,23 @@ fn start_and_stop_hooks_fire_once_per_worker_on_its_thread() {
     assert_eq!(sorted(stopped.lock().unwrap().clone()), [0, 1, 2, 3]);
     assert_eq!(recv_stops(&stops, 3).len(), 3);
 }
+
+#[test]
+fn exiling_a_staggered_pool_with_nothing_queued_does_not_wait_out_the_ramp() {
+    let pool = WorkerPool::<()>::builder()
+        .workers(3)
+        .stagger(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    pool.inbox.put(|| ()).unwrap(); // worker 0 runs it; 1 and 2 are ramping
+    let pool = Arc::new(pool);
+    let (done_tx, done) = bounded(1);
+    let p = Arc::clone(&pool);
+    thread::spawn(move || done_tx.send(p.exile().is_ok()).unwrap());
+    assert_eq!(
+        done.recv_timeout(GUARD),
+        Ok(true),
+        "exile waited for workers with nothing left to do"
+    );
+    assert_eq!(pool.metrics().completed, 1);
+}

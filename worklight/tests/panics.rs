@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::panic::{catch_unwind, panic_any, resume_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind, panic_any, resume_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
-use common::{sorted, Ledger, Threads};
-use worklight::{callback, Cause, Job, JobError, Sink, WorkerPool};
+use common::{Ledger, Threads, sorted};
+use worklight::{Cause, Job, JobError, Sink, WorkerPool, callback};
 
 const N: usize = 20;
 
@@ -106,9 +106,11 @@ fn every_panic_among_many_is_reported_once() {
     assert_eq!(ledger.drops(), N, "a panicking job's captures are dropped");
     let reports: Vec<JobError> = pool.errbox.iter().collect();
     assert_eq!(sorted(reports.iter().map(JobError::id)), panicked);
-    assert!(reports
-        .iter()
-        .all(|r| r.panic().unwrap().message().ends_with("fails")));
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.panic().unwrap().message().ends_with("fails"))
+    );
     assert_eq!(
         sorted(pool.outbox.iter()),
         (0..N).filter(|i| i % 3 != 0).collect::<Vec<_>>()

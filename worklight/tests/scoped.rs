@@ -6,10 +6,10 @@ mod common;
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use common::{sorted, Threads};
+use common::{Threads, sorted};
 use worklight::{Exiled, Inbox, Job, ScopedPool, TryGetError, WorkerPool};
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{sorted, Hold, Ledger, Threads};
+use common::{Hold, Ledger, Threads, sorted};
 use worklight::{ExileError, Exit, WorkerPool};
 
 const N: usize = 40;

@@ -542,3 +542,52 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
     v.sort();
     v
 }
+
+/// `summon` racing growth to `max` still waits for the setups of the
+/// workers it did start, and reports a failed one.
+#[test]
+fn summon_racing_growth_still_reports_failed_setups() {
+    let mut hidden = 0;
+    for i in 0..200u64 {
+        let pool = Arc::new(
+            WorkerPool::<()>::builder()
+                .worker_setup(|w| {
+                    if w.index() == 0 {
+                        Ok(())
+                    } else {
+                        Err(format!("no setup for {}", w.index()))
+                    }
+                })
+                .summoning(Summoning::new(1, 3).ratio(0))
+                .build()
+                .unwrap(),
+        );
+        let (release, gate) = bounded::<()>(0);
+        let (tx, started) = unbounded();
+        pool.inbox
+            .put(move || {
+                tx.send(()).unwrap();
+                let _ = gate.recv();
+            })
+            .unwrap();
+        started.recv().unwrap(); // worker 0 busy
+        let barrier = Arc::new(std::sync::Barrier::new(2));
+        let (p, b) = (Arc::clone(&pool), Arc::clone(&barrier));
+        let putter = thread::spawn(move || {
+            b.wait();
+            for _ in 0..(i % 50) * 20 {
+                std::hint::spin_loop();
+            }
+            p.inbox.put(|| ()).unwrap(); // ratio 0: grows by one
+        });
+        barrier.wait();
+        let summoned = pool.summon(2);
+        putter.join().unwrap();
+        // Every worker but 0 fails its setup: summon must never say Ok(k > 0).
+        if matches!(summoned, Ok(k) if k > 0) {
+            hidden += 1;
+        }
+        drop(release);
+    }
+    assert_eq!(hidden, 0, "summon hid a failed setup");
+}
