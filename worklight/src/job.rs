@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::smallfn::JobFn;
+
 /// The error type of closure jobs: any error that can cross threads.
 ///
 /// `Job::fallible` converts whatever error the closure returns into this with
@@ -55,7 +57,7 @@ impl fmt::Display for JobId {
     }
 }
 
-type RunFn<'a, T, S> = Box<dyn FnOnce(&mut S) -> Result<T, BoxError> + Send + 'a>;
+pub(crate) type RunFn<'a, T, S> = JobFn<'a, S, Result<T, BoxError>>;
 
 /// A closure for a pool to run, with an optional label.
 ///
@@ -93,7 +95,7 @@ impl<'a, T, S> Job<'a, T, S> {
     /// ```
     pub fn new(f: impl FnOnce() -> T + Send + 'a) -> Self {
         Job {
-            run: Box::new(move |_| Ok(f())),
+            run: JobFn::new(move |_: &mut S| Ok(f())),
             label: None,
         }
     }
@@ -108,7 +110,7 @@ impl<'a, T, S> Job<'a, T, S> {
     /// ```
     pub fn fallible<E: Into<BoxError>>(f: impl FnOnce() -> Result<T, E> + Send + 'a) -> Self {
         Job {
-            run: Box::new(move |_| f().map_err(Into::into)),
+            run: JobFn::new(move |_: &mut S| f().map_err(Into::into)),
             label: None,
         }
     }
@@ -129,7 +131,7 @@ impl<'a, T, S> Job<'a, T, S> {
     /// ```
     pub fn stateful(f: impl FnOnce(&mut S) -> T + Send + 'a) -> Self {
         Job {
-            run: Box::new(move |s| Ok(f(s))),
+            run: JobFn::new(move |s: &mut S| Ok(f(s))),
             label: None,
         }
     }
@@ -154,7 +156,7 @@ impl<'a, T, S> Job<'a, T, S> {
         f: impl FnOnce(&mut S) -> Result<T, E> + Send + 'a,
     ) -> Self {
         Job {
-            run: Box::new(move |s| f(s).map_err(Into::into)),
+            run: JobFn::new(move |s: &mut S| f(s).map_err(Into::into)),
             label: None,
         }
     }
@@ -187,7 +189,7 @@ impl<'a, T, S> Job<'a, T, S> {
     /// assert_eq!(job.run(&mut ()).unwrap(), 5);
     /// ```
     pub fn run(self, state: &mut S) -> Result<T, BoxError> {
-        (self.run)(state)
+        self.run.call(state)
     }
 
     pub(crate) fn into_parts(self) -> (RunFn<'a, T, S>, Option<Label>) {

@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::job::{BoxError, Job, Label};
+use crate::job::{BoxError, Job, Label, RunFn};
 
 /// Facts about a worker, given to its setup, its hooks and handler factories.
 ///
@@ -145,8 +145,6 @@ impl<'a, T, S> Closures<'a, T, S> {
 
 impl<T, S> sealed::Sealed for Closures<'_, T, S> {}
 
-type RunFn<'a, T, S> = Box<dyn FnOnce(&mut S) -> Result<T, BoxError> + Send + 'a>;
-
 impl<'a, T: Send + 'a, S> Kind for Closures<'a, T, S> {
     type Item = Job<'a, T, S>;
     type Output = T;
@@ -164,7 +162,7 @@ impl<'a, T: Send + 'a, S> Kind for Closures<'a, T, S> {
     }
 
     fn run(worker: &mut S, task: Self::Task) -> Result<T, BoxError> {
-        task(worker)
+        task.call(worker)
     }
 
     fn stop(&self, worker: S, info: &WorkerInfo) {

@@ -1,0 +1,158 @@
+//! A job's closure without a heap allocation when it is small.
+//!
+//! The only module with `unsafe` code; the benchmark that earns it is
+//! workload (a) in `BENCHMARKS.md`: boxing every closure (one `malloc` on
+//! the putting thread, one `free` on the worker) was a third of the cost of
+//! a tiny job. A closure of at most three words, aligned to at most a word —
+//! one that captures a few numbers, a reference or an `Arc` — is stored
+//! inline in the job; larger ones are boxed as before.
+//!
+//! The invariant every `unsafe` block relies on: in an `Inline` job, `data`
+//! holds a valid `F` (the closure type the `call` and `drop` pointers were
+//! instantiated with), written once by [`JobFn::new`] and then either read
+//! out by `call` or dropped by `drop`, exactly once — `call` takes the job
+//! by value and disarms its `Drop`.
+
+use std::marker::PhantomData;
+use std::mem::{ManuallyDrop, MaybeUninit, align_of, size_of};
+use std::ptr;
+
+/// Room for a closure of three words.
+type Storage = MaybeUninit<[usize; 3]>;
+
+/// The boxed form, also the type that gives the inline form its lifetime
+/// and its `Send`-ness.
+type BoxedFn<'a, S, R> = Box<dyn FnOnce(&mut S) -> R + Send + 'a>;
+
+/// A boxed or inline `FnOnce(&mut S) -> R + Send + 'a`. Public only
+/// because the sealed [`Kind`](crate::Kind) trait names it; it cannot be
+/// named from outside the crate.
+#[allow(unreachable_pub)]
+pub struct JobFn<'a, S, R> {
+    repr: Repr<'a, S, R>,
+}
+
+enum Repr<'a, S, R> {
+    Inline {
+        data: Storage,
+        call: unsafe fn(*mut Storage, &mut S) -> R,
+        drop: unsafe fn(*mut Storage),
+        /// Carries the closure's lifetime and `Send`-ness (and not `Sync`).
+        _closure: PhantomData<BoxedFn<'a, S, R>>,
+    },
+    Boxed(BoxedFn<'a, S, R>),
+}
+
+impl<'a, S, R> JobFn<'a, S, R> {
+    pub(crate) fn new<F: FnOnce(&mut S) -> R + Send + 'a>(f: F) -> Self {
+        if size_of::<F>() <= size_of::<Storage>() && align_of::<F>() <= align_of::<Storage>() {
+            let mut data = Storage::uninit();
+            // SAFETY: the check above: `F` fits in `data` in size and
+            // alignment. `data` now holds a valid `F`, owned by this job.
+            unsafe { data.as_mut_ptr().cast::<F>().write(f) };
+            JobFn {
+                repr: Repr::Inline {
+                    data,
+                    call: call_inline::<F, S, R>,
+                    drop: drop_inline::<F>,
+                    _closure: PhantomData,
+                },
+            }
+        } else {
+            JobFn {
+                repr: Repr::Boxed(Box::new(f)),
+            }
+        }
+    }
+
+    /// Runs the closure, consuming it.
+    pub(crate) fn call(self, state: &mut S) -> R {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used again and its `Drop` never runs
+        // (`ManuallyDrop`), so ownership of the representation moves out
+        // exactly once.
+        let repr = unsafe { ptr::read(&this.repr) };
+        match repr {
+            Repr::Boxed(f) => f(state),
+            // SAFETY: `data` holds the valid `F` that `call` was made for;
+            // it is read out here once and never dropped in place.
+            Repr::Inline { mut data, call, .. } => unsafe { call(&mut data, state) },
+        }
+    }
+}
+
+impl<S, R> Drop for JobFn<'_, S, R> {
+    fn drop(&mut self) {
+        if let Repr::Inline { data, drop, .. } = &mut self.repr {
+            // SAFETY: the job was not called (`call` disarms this `Drop`),
+            // so `data` still holds the valid `F` that `drop` was made for.
+            unsafe { drop(data) }
+        }
+    }
+}
+
+/// # Safety
+/// `data` must hold a valid `F`, which the caller gives up.
+unsafe fn call_inline<F: FnOnce(&mut S) -> R, S, R>(data: *mut Storage, state: &mut S) -> R {
+    // SAFETY: the caller's promise; `F` fits (checked in `new`).
+    let f = unsafe { data.cast::<F>().read() };
+    f(state)
+}
+
+/// # Safety
+/// `data` must hold a valid `F`, not used afterwards.
+unsafe fn drop_inline<F>(data: *mut Storage) {
+    // SAFETY: the caller's promise.
+    unsafe { data.cast::<F>().drop_in_place() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobFn;
+    use std::sync::Arc;
+
+    #[test]
+    fn small_closures_run_and_drop_exactly_once() {
+        let token = Arc::new(());
+        let t = Arc::clone(&token);
+        let f: JobFn<'_, u32, usize> = JobFn::new(move |s: &mut u32| {
+            *s += 1;
+            Arc::strong_count(&t)
+        });
+        assert!(matches!(f.repr, super::Repr::Inline { .. }));
+        let mut state = 0;
+        assert_eq!(f.call(&mut state), 2);
+        assert_eq!((state, Arc::strong_count(&token)), (1, 1));
+
+        let t = Arc::clone(&token);
+        let unrun: JobFn<'_, (), ()> = JobFn::new(move |_: &mut ()| drop(t));
+        assert_eq!(Arc::strong_count(&token), 2);
+        drop(unrun);
+        assert_eq!(
+            Arc::strong_count(&token),
+            1,
+            "an unrun inline job drops its captures"
+        );
+    }
+
+    #[test]
+    fn large_closures_are_boxed() {
+        let big = [7u64; 8];
+        let f: JobFn<'_, (), u64> = JobFn::new(move |_: &mut ()| big.iter().sum());
+        assert!(matches!(f.repr, super::Repr::Boxed(_)));
+        assert_eq!(f.call(&mut ()), 56);
+    }
+
+    #[test]
+    fn a_panicking_inline_closure_drops_its_captures_once() {
+        let token = Arc::new(());
+        let t = Arc::clone(&token);
+        let f: JobFn<'_, (), ()> = JobFn::new(move |_: &mut ()| {
+            let _keep = &t;
+            panic!("inline panic");
+        });
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call(&mut ())));
+        assert!(caught.is_err());
+        assert_eq!(Arc::strong_count(&token), 1);
+    }
+}
