@@ -155,6 +155,7 @@ mod imp {
 
     /// What a timed wait does in a model: see [`Condvar::wait_until`].
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[cfg_attr(not(test), allow(dead_code))] // chosen by the models only
     pub(crate) enum Deadline {
         Passes,
         Never,
@@ -168,6 +169,7 @@ mod imp {
     }
 
     /// Sets how timed waits behave in the models this thread runs next.
+    #[cfg(test)]
     pub(crate) fn set_deadlines(deadlines: Deadline) {
         DEADLINES.with(|d| d.set(deadlines));
     }
