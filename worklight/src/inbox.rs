@@ -526,7 +526,8 @@ impl<I> Inbox<I> {
         self.shared.len.store(st.queue.len(), Relaxed);
     }
 
-    /// The queue's length, read without the lock (spinning workers).
+/// The queue's length, read without the lock (spinning workers).
+    #[cfg(not(loom))]
     pub(crate) fn queued_hint(&self) -> usize {
         self.shared.len.load(Relaxed)
     }
