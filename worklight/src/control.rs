@@ -14,7 +14,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use crate::summoning::Summoning;
-use crate::sync::{AtomicBool, AtomicU8, AtomicUsize, Condvar};
+use crate::sync::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Condvar};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Mode {
@@ -27,10 +27,11 @@ pub(crate) enum Mode {
 pub(crate) struct Control {
     mode: AtomicU8,
     paused: AtomicBool,
-    /// Banish tokens: each one retires one worker at its next take.
-    retire: AtomicUsize,
-    /// Workers started and not yet decided to leave.
-    pub(crate) active: AtomicUsize,
+    /// Two counts packed in one word, so that `poolsize` reads them
+    /// together: the workers started and not yet decided to leave (`active`,
+    /// low half) and the banish tokens, each retiring one worker at its next
+    /// take (`retire`, high half).
+    size: AtomicU64,
     /// Workers waiting in a pause (metrics only).
     pub(crate) paused_workers: AtomicUsize,
     /// Paused and staggered workers wait here, with the inbox lock.
@@ -44,8 +45,7 @@ impl Control {
         Control {
             mode: AtomicU8::new(Mode::Run as u8),
             paused: AtomicBool::new(paused),
-            retire: AtomicUsize::new(0),
-            active: AtomicUsize::new(0),
+            size: AtomicU64::new(0),
             paused_workers: AtomicUsize::new(0),
             wake: Condvar::new(),
             scaling,
@@ -70,7 +70,7 @@ impl Control {
     /// Whether a worker may take the next job from its own slot without
     /// the inbox lock: running, not paused, no banish pending.
     pub(crate) fn runs_freely(&self) -> bool {
-        self.mode() == Mode::Run && !self.is_paused() && self.retire.load(Relaxed) == 0
+        self.mode() == Mode::Run && !self.is_paused() && self.counts().1 == 0
     }
 
     pub(crate) fn is_paused(&self) -> bool {
@@ -82,40 +82,73 @@ impl Control {
         self.paused.store(paused, Relaxed);
     }
 
+    fn counts(&self) -> (usize, usize) {
+        let word = self.size.load(Relaxed);
+        ((word & 0xffff_ffff) as usize, (word >> 32) as usize)
+    }
+
+    /// Inbox lock held: the only writers are serialised by it.
+    fn set_counts(&self, active: usize, retire: usize) {
+        self.size
+            .store(active as u64 | (retire as u64) << 32, Relaxed);
+    }
+
+    /// Workers started and not yet decided to leave.
+    pub(crate) fn active(&self) -> usize {
+        self.counts().0
+    }
+
+    /// Counts `n` more active workers. Inbox lock held.
+    pub(crate) fn add_active(&self, n: usize) {
+        let (active, retire) = self.counts();
+        self.set_counts(active + n, retire);
+    }
+
+    /// A worker leaves; returns how many stay active. Inbox lock held.
+    pub(crate) fn remove_active(&self) -> usize {
+        let (active, retire) = self.counts();
+        self.set_counts(active - 1, retire);
+        active - 1
+    }
+
     /// Adds up to `n` banish tokens, never more than the active workers
     /// not already banished. Returns how many were added. Inbox lock held.
     pub(crate) fn banish(&self, n: usize) -> usize {
-        let active = self.active.load(Relaxed);
-        let pending = self.retire.load(Relaxed);
+        let (active, pending) = self.counts();
         let size = active.saturating_sub(pending);
         let n = match &self.scaling {
             Some(policy) => policy.clamp_banish(n, size),
             None => n.min(size),
         };
-        self.retire.store(pending + n, Relaxed);
+        self.set_counts(active, pending + n);
         n
+    }
+
+    /// Whether a banish token is pending.
+    pub(crate) fn retire_pending(&self) -> bool {
+        self.counts().1 > 0
     }
 
     /// Cancels pending banishes (exile). Inbox lock held.
     pub(crate) fn clear_banish(&self) {
-        self.retire.store(0, Relaxed);
+        let (active, _) = self.counts();
+        self.set_counts(active, 0);
     }
 
-    /// A worker retires if a banish token is pending. Inbox lock held.
-    pub(crate) fn take_retire_token(&self) -> bool {
-        let pending = self.retire.load(Relaxed);
-        if pending > 0 {
-            self.retire.store(pending - 1, Relaxed);
-            true
-        } else {
-            false
+    /// A worker retires if a banish token is pending: the token and the
+    /// worker's place go together, in one store. Inbox lock held.
+    pub(crate) fn retire_one(&self) -> bool {
+        let (active, pending) = self.counts();
+        if pending == 0 {
+            return false;
         }
+        self.set_counts(active - 1, pending - 1);
+        true
     }
 
     /// Workers the pool counts now: active and not banished.
     pub(crate) fn poolsize(&self) -> usize {
-        self.active
-            .load(Relaxed)
-            .saturating_sub(self.retire.load(Relaxed))
+        let (active, retire) = self.counts();
+        active.saturating_sub(retire)
     }
 }

@@ -217,7 +217,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 {
                     break; // growth filled the pool meanwhile
                 }
-                self.ctl.active.fetch_add(1, Relaxed);
+                self.ctl.add_active(1);
             }
             let delay = stagger.and_then(|d| start.checked_add(d.checked_mul(k as u32)?));
             if let Err(e) = self.spawn_reserved(delay, startup.clone()) {
@@ -274,7 +274,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             Err(e) => {
                 {
                     let st = self.inbox.lock();
-                    self.ctl.active.fetch_sub(1, Relaxed);
+                    self.ctl.remove_active();
                     self.wake(&st);
                 }
                 self.thread_exited();
@@ -338,9 +338,9 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             match self.ctl.mode() {
                 Mode::Now => unrun = self.inbox.take_all(&mut st),
                 _ => {
-                    helper = self.ctl.active.load(Relaxed) == 0 && !st.queue.is_empty();
+                    helper = self.ctl.active() == 0 && !st.queue.is_empty();
                     if helper {
-                        self.ctl.active.fetch_add(1, Relaxed);
+                        self.ctl.add_active(1);
                     }
                 }
             }
@@ -515,7 +515,7 @@ impl<K: Kind + 'static> Grow for Core<'static, K> {
             return 0;
         }
         let n = policy.growth(queued, self.ctl.poolsize());
-        self.ctl.active.fetch_add(n, Relaxed);
+        self.ctl.add_active(n);
         n
     }
 

@@ -526,7 +526,7 @@ impl<I> Inbox<I> {
         self.shared.len.store(st.queue.len(), Relaxed);
     }
 
-/// The queue's length, read without the lock (spinning workers).
+    /// The queue's length, read without the lock (spinning workers).
     #[cfg(not(loom))]
     pub(crate) fn queued_hint(&self) -> usize {
         self.shared.len.load(Relaxed)
@@ -543,7 +543,7 @@ impl<I> Inbox<I> {
     pub(crate) fn wait_idle(&self, ctl: &Control) -> bool {
         let mut st = self.lock();
         while st.unfinished > 0 {
-            let stranded = ctl.active.load(Relaxed) == 0 && !st.queue.is_empty();
+            let stranded = ctl.active() == 0 && !st.queue.is_empty();
             if stranded && ctl.mode() == Mode::Run {
                 return false;
             }

@@ -118,15 +118,19 @@ impl<I> Inbox<I> {
             if mode == Mode::Now {
                 return self.leave(ctl, st, Some(me), Taken::Leave);
             }
-            if ctl.take_retire_token() {
+            if ctl.retire_pending() {
                 // A self-sizing pool keeps its last worker while jobs wait.
                 let last = ctl.scaling.is_some()
-                    && ctl.active.load(Relaxed) == 1
+                    && ctl.active() == 1
                     && (!st.queue.is_empty() || me.slot.len() > 0);
-                if !last {
-                    return self.leave(ctl, st, Some(me), Taken::Retire);
+                if last {
+                    ctl.clear_banish();
+                } else {
+                    // The token and this worker's place go in one store, so
+                    // `poolsize` never counts a worker on its way out.
+                    ctl.retire_one();
+                    return self.depart(ctl, st, Some(me), Taken::Retire);
                 }
-                ctl.clear_banish();
             }
             if mode == Mode::Run && ctl.is_paused() {
                 ctl.paused_workers.fetch_add(1, Relaxed);
@@ -186,7 +190,7 @@ impl<I> Inbox<I> {
         // covers every job not yet started.
         let share = match st.capacity {
             Some(_) => 0,
-            None => st.queue.len() / ctl.active.load(Relaxed).max(1),
+            None => st.queue.len() / ctl.active().max(1),
         };
         let batch = share.min(MAX_BATCH - 1);
         if batch > 0 {
@@ -225,11 +229,23 @@ impl<I> Inbox<I> {
         first
     }
 
-    /// Leaves the pool: puts the slot's jobs back at the front of the queue,
-    /// unregisters the slot, and no longer counts as active. If jobs remain
+    /// Leaves the pool: no longer counts as active, then departs.
+    pub(crate) fn leave(
+        &self,
+        ctl: &Control,
+        st: MutexGuard<'_, State<I>>,
+        me: Option<&mut Taker<I>>,
+        how: Taken<I>,
+    ) -> Taken<I> {
+        ctl.remove_active();
+        self.depart(ctl, st, me, how)
+    }
+
+    /// A worker no longer counted active departs: puts the slot's jobs back
+    /// at the front of the queue and unregisters the slot. If jobs remain
     /// and another worker sleeps, it gets the wake-up this one may have
     /// consumed; if no worker is left, `wait_idle` callers learn it.
-    pub(crate) fn leave(
+    fn depart(
         &self,
         ctl: &Control,
         mut st: MutexGuard<'_, State<I>>,
@@ -244,7 +260,7 @@ impl<I> Inbox<I> {
             st.slots.retain(|s| !Arc::ptr_eq(s, &me.slot));
             self.queue_grew(&st);
         }
-        let active = ctl.active.fetch_sub(1, Relaxed) - 1;
+        let active = ctl.active();
         if st.queue.is_empty() && ctl.mode() == Mode::Drain {
             // Staggered workers still in their delay need not wait it out.
             ctl.wake.notify_all();

@@ -543,3 +543,47 @@ fn exiling_a_staggered_pool_with_nothing_queued_does_not_wait_out_the_ramp() {
     );
     assert_eq!(pool.metrics().completed, 1);
 }
+
+/// `poolsize` never counts a banished worker on its way out: the banish
+/// token and the worker's place are given up together.
+#[test]
+fn poolsize_never_counts_a_banished_worker_on_its_way_out() {
+    let (stop_tx, stopped) = unbounded::<()>();
+    let pool = Arc::new(
+        WorkerPool::<()>::builder()
+            .workers(2)
+            .on_worker_stop(move |_| stop_tx.send(()).unwrap())
+            .build()
+            .unwrap(),
+    );
+    // 1 while one worker is banished and not yet replaced.
+    let banished = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let (p, b, d) = (Arc::clone(&pool), Arc::clone(&banished), Arc::clone(&done));
+    let reader = thread::spawn(move || {
+        let mut wrong = 0;
+        while d.load(SeqCst) == 0 {
+            let before = b.load(SeqCst);
+            let size = p.poolsize();
+            if before == 1 && b.load(SeqCst) == 1 && size > 1 {
+                wrong += 1;
+            }
+        }
+        wrong
+    });
+    for _ in 0..300 {
+        assert_eq!(pool.banish(1), 1);
+        banished.store(1, SeqCst);
+        stopped
+            .recv_timeout(GUARD)
+            .expect("the banished worker leaves");
+        banished.store(0, SeqCst);
+        assert_eq!(pool.summon(1).unwrap(), 1);
+    }
+    done.store(1, SeqCst);
+    assert_eq!(
+        reader.join().unwrap(),
+        0,
+        "poolsize counted a leaving worker"
+    );
+}
