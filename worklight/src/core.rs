@@ -26,13 +26,13 @@ use std::time::{Duration, Instant};
 use crate::control::{Control, Mode};
 use crate::error::{BuildError, ExileError, Exit};
 use crate::failure::JobError;
-use crate::inbox::{Grow, Inbox};
+use crate::inbox::{Grow, Inbox, State};
 use crate::kind::{Kind, WorkerInfo};
 use crate::metrics::{Metrics, PoolStats};
 use crate::sink::Target;
 use crate::startup::Startup;
 use crate::summoning::Summoning;
-use crate::sync::{Arc, Condvar, Mutex};
+use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
 use crate::worker;
 
 /// Starts a thread with the given settings running `body`; returns its
@@ -178,7 +178,9 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         worker::current_pool() == self.id
     }
 
-    fn wake<G>(&self, _locked: &G) {
+    /// Wakes every worker to look at the control state again; takes the
+    /// inbox guard to show the change was made under the lock.
+    fn wake(&self, _locked: &MutexGuard<'_, State<K::Item>>) {
         self.inbox.wake_all();
         self.ctl.wake.notify_all();
     }
@@ -373,15 +375,25 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     }
 
     fn stranded(&self) -> Result<(), ExileError<K::Item>> {
-        let mut st = self.inbox.lock();
-        if !st.closed || st.queue.is_empty() {
+        let unrun = self.leftovers();
+        if unrun.is_empty() {
             return Ok(());
+        }
+        Err(ExileError::Stranded { unrun })
+    }
+
+    /// Once every worker has left: whatever is still on a closed inbox, to
+    /// hand back (nothing else can run it).
+    fn leftovers(&self) -> Vec<K::Item> {
+        let mut st = self.inbox.lock();
+        if !st.closed {
+            return Vec::new();
         }
         let unrun = self.inbox.take_all(&mut st);
         self.stats
             .handed_back
             .fetch_add(unrun.len() as u64, Relaxed);
-        Err(ExileError::Stranded { unrun })
+        unrun
     }
 
     pub(crate) fn exile(self: &Arc<Self>) -> Result<(), ExileError<K::Item>> {
@@ -402,14 +414,9 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         let (mut unrun, _) = self.begin_exile(Mode::Now);
         self.join_workers(None);
         self.targets.lock().take();
-        // A worker that saw `Now` before the first `take_all` reached its
-        // slot put the slot's jobs back on the queue as it left.
-        let mut st = self.inbox.lock();
-        if st.closed {
-            let rest = self.inbox.take_all(&mut st);
-            self.stats.handed_back.fetch_add(rest.len() as u64, Relaxed);
-            unrun.extend(rest);
-        }
+        // The first `take_all` took every slot too; this only re-checks the
+        // closed inbox once the workers are gone.
+        unrun.extend(self.leftovers());
         Ok(unrun)
     }
 

@@ -466,8 +466,7 @@ impl<I> Inbox<I> {
     /// A pool stops taking from this inbox (called once per pool, under the
     /// lock, when its exile begins). The last pool closes the inbox.
     pub(crate) fn release(&self, st: &mut State<I>, id: u64) {
-        st.growers.retain(|(i, _)| *i != id);
-        st.pools -= 1;
+        self.release_open(st, id);
         if st.pools == 0 {
             st.closed = true;
             self.shared.space.notify_all();
