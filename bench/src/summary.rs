@@ -60,7 +60,7 @@ pub(crate) fn targets(tables: &[Table], workers: usize) -> String {
         let others = t
             .rows
             .iter()
-            .filter(|r| r.name != wl && r.name != peers::HAND);
+            .filter(|r| !r.name.starts_with(wl) && r.name != peers::HAND);
         let behind: Vec<&str> = others
             .filter(|r| r.summary.median <= mine)
             .map(|r| r.name)
