@@ -12,14 +12,14 @@ pub(crate) struct Config {
     pub(crate) seed: u64,
 }
 
-pub(crate) const WORKLOADS: &str = "abcdefg";
+pub(crate) const WORKLOADS: &str = "abcdefgh";
 
 const USAGE: &str = "\
 usage: worklight-bench [--workers N] [--quick] [--only a,b,...] [--seed S]
 
   --workers N   worker threads per pool (default 2)
   --quick       fewer rounds and smaller sizes, for a smoke test
-  --only LIST   run only these workloads (letters a-g, comma-separated)
+  --only LIST   run only these workloads (letters a-h, comma-separated)
   --seed S      seed for the per-round shuffle of the peer order (default 1)";
 
 impl Config {

@@ -138,7 +138,7 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
 }
 
 /// The number of mixer rounds that takes about `target` on this thread.
-fn calibrate(target: Duration) -> u32 {
+pub(crate) fn calibrate(target: Duration) -> u32 {
     let probe = 100_000u32;
     let fastest = (0..15)
         .map(|i| {

@@ -10,11 +10,13 @@
 //!
 //! Workloads: (a) tiny jobs, (b) CPU-bound jobs, (c) round-trip latency,
 //! (d) pool lifecycle, (e) four producers, (f) scoped jobs, (g) memory and
-//! idle wake-ups.
+//! idle wake-ups, (h) bursts against self-sizing pools.
 
 mod alloc;
+mod burst;
 mod config;
 mod cpu;
+mod elastic;
 mod idle;
 mod latency;
 mod lifecycle;
@@ -35,7 +37,7 @@ use crate::stats::Table;
 
 type Workload = fn(&Config) -> Vec<Table>;
 
-const WORKLOADS: [(char, Workload); 7] = [
+const WORKLOADS: [(char, Workload); 8] = [
     ('a', tiny::run),
     ('b', cpu::run),
     ('c', latency::run),
@@ -43,6 +45,7 @@ const WORKLOADS: [(char, Workload); 7] = [
     ('e', producers::run),
     ('f', scoped::run),
     ('g', memory::run),
+    ('h', burst::run),
 ];
 
 fn main() {
