@@ -514,14 +514,14 @@ impl<K: Kind + 'static> Core<'static, K> {
 }
 
 impl<K: Kind + 'static> Grow for Core<'static, K> {
-    fn reserve(&self, queued: usize) -> usize {
+    fn reserve(&self, queued: usize, steps: usize) -> usize {
         let Some(policy) = &self.ctl.scaling else {
             return 0;
         };
         if self.ctl.mode() != Mode::Run || self.ctl.is_paused() {
             return 0;
         }
-        let n = policy.growth(queued, self.ctl.poolsize());
+        let n = policy.growth_steps(queued, self.ctl.poolsize(), steps);
         self.ctl.add_active(n);
         n
     }

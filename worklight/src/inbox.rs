@@ -40,7 +40,9 @@ use std::sync::atomic::Ordering::Relaxed;
 pub(crate) trait Grow: Send + Sync {
     /// Under the inbox lock: reserves places for new workers, given the
     /// number of queued jobs; returns how many.
-    fn reserve(&self, queued: usize) -> usize;
+    /// `steps` is how many growth steps the event counts for: the jobs a
+    /// put queued, or every queued job on a resume.
+    fn reserve(&self, queued: usize, steps: usize) -> usize;
     /// After the lock is released: starts the reserved workers.
     fn grow(self: Arc<Self>, n: usize);
 }
@@ -358,7 +360,7 @@ impl<I> Inbox<I> {
             }
         }
         if !st.growers.is_empty() {
-            let growth = Self::reserve_growth(&st);
+            let growth = Self::reserve_growth(&st, n);
             drop(st);
             for (pool, n) in growth {
                 pool.grow(n);
@@ -367,11 +369,11 @@ impl<I> Inbox<I> {
     }
 
     /// Asks each self-sizing pool whether to grow (inbox lock held).
-    fn reserve_growth(st: &State<I>) -> Vec<(Arc<dyn Grow>, usize)> {
+    fn reserve_growth(st: &State<I>, steps: usize) -> Vec<(Arc<dyn Grow>, usize)> {
         let mut growth = Vec::new();
         for (_, pool) in &st.growers {
             if let Some(pool) = pool.upgrade() {
-                let n = pool.reserve(st.queue.len());
+                let n = pool.reserve(st.queue.len(), steps);
                 if n > 0 {
                     growth.push((pool, n));
                 }
@@ -394,7 +396,7 @@ impl<I> Inbox<I> {
             .find(|(i, _)| *i == id)
             .and_then(|(_, w)| w.upgrade());
         let Some(pool) = pool else { return };
-        let n = pool.reserve(st.queue.len());
+        let n = pool.reserve(st.queue.len(), st.queue.len());
         drop(st);
         if n > 0 {
             pool.grow(n);

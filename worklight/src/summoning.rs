@@ -148,6 +148,20 @@ impl Summoning {
         self.rate.min(self.max - size)
     }
 
+    /// How many workers to add over `steps` growth steps (one per job a put
+    /// queued): each step adds `rate` while the ratio is crossed.
+    pub(crate) fn growth_steps(&self, queued: usize, size: usize, steps: usize) -> usize {
+        let mut grown = 0;
+        for _ in 0..steps {
+            let n = self.growth(queued, size + grown);
+            if n == 0 {
+                break;
+            }
+            grown += n;
+        }
+        grown
+    }
+
     /// Clamps a manual `summon(n)` to stay at or under `max`.
     pub(crate) fn clamp_summon(&self, n: usize, size: usize) -> usize {
         n.min(self.max.saturating_sub(size))
@@ -174,5 +188,15 @@ mod tests {
         assert_eq!(p.growth(100, 4), 0);
         assert_eq!(p.clamp_summon(10, 3), 1);
         assert_eq!(Summoning::new(2, 4).clamp_banish(10, 3), 1);
+        // A put_all of 64 jobs (or a resume with 64 queued) is 64 steps:
+        // it grows as far as the ratio asks, up to max.
+        let p = Summoning::new(0, 8);
+        assert_eq!(p.growth_steps(64, 0, 64), 8);
+        assert_eq!(
+            p.growth_steps(3, 0, 3),
+            3,
+            "ratio 1: a worker per queued job"
+        );
+        assert_eq!(p.growth_steps(64, 0, 1), 1, "one put is one step");
     }
 }

@@ -591,3 +591,40 @@ fn summon_racing_growth_still_reports_failed_setups() {
     }
     assert_eq!(hidden, 0, "summon hid a failed setup");
 }
+
+/// A burst queued with one `put_all`, or released by `resume`, grows the pool
+/// as far as the ratio asks, as the same jobs put one by one would.
+#[test]
+fn put_all_and_resume_grow_as_far_as_the_ratio_asks() {
+    let (release, gate) = bounded::<()>(0);
+    let pool = WorkerPool::builder()
+        .summoning(Summoning::new(0, 4))
+        .build()
+        .unwrap();
+    let jobs: Vec<_> = (0..16)
+        .map(|_| {
+            let gate = gate.clone();
+            move || {
+                let _ = gate.recv();
+            }
+        })
+        .collect();
+    pool.inbox.put_all(jobs).unwrap();
+    assert_eq!(pool.poolsize(), 4, "put_all of 16 jobs grows to max");
+    drop(release);
+    pool.wait_idle().unwrap();
+
+    let paused = WorkerPool::builder()
+        .summoning(Summoning::new(1, 4))
+        .paused()
+        .build()
+        .unwrap();
+    for _ in 0..16 {
+        paused.inbox.put(|| ()).unwrap();
+    }
+    assert_eq!(paused.poolsize(), 1, "no growth while paused");
+    paused.resume();
+    assert_eq!(paused.metrics().high_water, 4, "resume grows to max");
+    paused.exile().unwrap();
+    assert_eq!(paused.outbox.len(), 16);
+}
