@@ -281,8 +281,8 @@ impl<I> Inbox<I> {
     /// pool leaves `Run` (read without the lock; `take` re-checks under it).
     #[cfg(not(loom))]
     fn spin_for_work(&self, ctl: &Control) {
-        const SPINS: u32 = 64;
-        const YIELDS: u32 = 8;
+        const SPINS: u32 = 256;
+        const YIELDS: u32 = 32;
         for i in 0..SPINS + YIELDS {
             if self.queued_hint() > 0 || ctl.mode() != Mode::Run {
                 return;
