@@ -69,12 +69,16 @@ impl<I> Slot<I> {
 pub(crate) struct Taker<I> {
     slot: Arc<Slot<I>>,
     finished: usize,
+    /// Whether the worker has run a job since it last slept: only a worker
+    /// in a stream of jobs spins before parking.
+    warm: bool,
 }
 
 impl<I> Taker<I> {
     /// Counts one job finished (its result or failure has landed).
     pub(crate) fn finished(&mut self) {
         self.finished += 1;
+        self.warm = true;
     }
 }
 
@@ -95,7 +99,11 @@ impl<I> Inbox<I> {
             len: AtomicUsize::new(0),
         });
         self.lock().slots.push(Arc::clone(&slot));
-        Taker { slot, finished: 0 }
+        Taker {
+            slot,
+            finished: 0,
+            warm: false,
+        }
     }
 
     /// The next job for a worker of the pool controlled by `ctl`, or word
@@ -168,17 +176,18 @@ impl<I> Inbox<I> {
             if !spun {
                 // A job often comes within a microsecond: spin briefly
                 // before parking, so that a steady stream of puts does not
-                // pay a wake-up per job.
+                // pay a wake-up per job. A worker in such a stream spins
+                // longer than one that has been idle.
                 spun = true;
                 drop(st);
-                self.spin_for_work(ctl);
+                self.spin_for_work(ctl, me.warm);
                 st = self.lock();
                 continue;
             }
             st.sleeping += 1;
             st = self.shared().ready.wait(st);
             st.sleeping -= 1;
-            spun = false;
+            me.warm = false;
         }
     }
 
@@ -280,14 +289,13 @@ impl<I> Inbox<I> {
     /// Spins, then yields, for a bounded while until a job is queued or the
     /// pool leaves `Run` (read without the lock; `take` re-checks under it).
     #[cfg(not(loom))]
-    fn spin_for_work(&self, ctl: &Control) {
-        const SPINS: u32 = 256;
-        const YIELDS: u32 = 32;
-        for i in 0..SPINS + YIELDS {
+    fn spin_for_work(&self, ctl: &Control, warm: bool) {
+        let (spins, yields) = if warm { (256, 32) } else { (64, 8) };
+        for i in 0..spins + yields {
             if self.queued_hint() > 0 || ctl.mode() != Mode::Run {
                 return;
             }
-            if i < SPINS {
+            if i < spins {
                 std::hint::spin_loop();
             } else {
                 std::thread::yield_now();
@@ -297,7 +305,7 @@ impl<I> Inbox<I> {
 
     /// Under loom every interleaving is explored anyway: no spinning.
     #[cfg(loom)]
-    fn spin_for_work(&self, _ctl: &Control) {}
+    fn spin_for_work(&self, _ctl: &Control, _warm: bool) {}
 
     /// Waits on the pool's own condition variable until `deadline` (a
     /// staggered worker's delay), an immediate exile, or a draining exile
