@@ -291,3 +291,19 @@ fn a_failed_build_leaves_a_caller_inbox_open_for_others() {
         "the failed pool still counts as a feeder"
     );
 }
+
+/// A worker thread the OS refuses to start is a typed error, not a panic,
+/// and a caller's inbox keeps its jobs.
+#[test]
+fn a_thread_that_cannot_be_spawned_is_a_typed_error() {
+    let shared: worklight::Inbox<worklight::Job<'static, u8>> = worklight::Inbox::new();
+    shared.put(|| 1).unwrap();
+    let built = WorkerPool::builder()
+        .workers(2)
+        .stack_size(usize::MAX / 2) // no system can map this stack
+        .inbox(shared.clone())
+        .build();
+    assert!(matches!(built, Err(BuildError::Spawn(_))), "{built:?}");
+    assert_eq!(shared.len(), 1);
+    assert!(!shared.is_closed());
+}
