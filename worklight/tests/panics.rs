@@ -254,6 +254,27 @@ fn a_panicking_teardown_neither_blocks_exile_nor_leaks_a_thread() {
 }
 
 #[test]
+fn a_panicking_stop_hook_neither_blocks_exile_nor_loses_a_result() {
+    let stops = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&stops);
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .on_worker_stop(move |w| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            panic!("stop hook of {}", w.index())
+        })
+        .build()
+        .unwrap();
+    for i in 0..N {
+        pool.inbox.put(move || i).unwrap();
+    }
+    pool.exile().unwrap();
+    assert_eq!(sorted(pool.outbox.try_iter()), (0..N).collect::<Vec<_>>());
+    assert_eq!(stops.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(pool.metrics().alive, 0);
+}
+
+#[test]
 fn a_panic_in_the_scoped_closure_exiles_the_pool_then_resumes() {
     let threads = Threads::new();
     let ledger = Ledger::new();
