@@ -11,7 +11,7 @@
 //!   longer than the keep-alive, so that every pool shrinks between bursts.
 //!   Measured: jobs per second of busy time (first put of a burst → its
 //!   last result; gaps left out) and the thread-seconds the pool held over
-//!   the whole run, gaps included (see [`elastic::Gauge`]).
+//!   the whole run, gaps included (see [`crate::elastic::Gauge`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};

@@ -19,7 +19,7 @@ use crate::summoning::Summoning;
 /// with [`build`](Builder::build), or (for closure pools) run a scoped pool
 /// with [`scope`](Builder::scope).
 ///
-/// `K` is the pool's [`Kind`]: [`Closures`] from [`WorkerPool::builder`],
+/// `K` is the pool's [`Kind`]: [`Closures`] from [`WorkerPool::builder`](crate::WorkerPool::builder),
 /// [`Handlers`](crate::Handlers) from [`HandlerPool::builder`](crate::HandlerPool::builder).
 ///
 /// ```
@@ -77,7 +77,7 @@ impl<T: Send + 'static> Builder<Closures<'static, T>> {
 
     /// Gives each worker its own state, made by `setup` on the worker's
     /// thread when it starts: a connection, a buffer, a client. Jobs made
-    /// with [`Job::stateful`] get `&mut` access to it; other jobs are put as
+    /// with [`Job::stateful`](crate::Job::stateful) get `&mut` access to it; other jobs are put as
     /// before. `build` and `summon` wait until every new worker's setup has
     /// run, and report the first failure (an error or a panic) as
     /// [`BuildError::Setup`]; at build, the pool is then not started. A
