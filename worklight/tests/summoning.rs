@@ -13,97 +13,13 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use crossbeam_channel::{Receiver, bounded, unbounded};
+mod common;
+
+use common::gate::{GUARD, Gate, Tally};
 use worklight::{BuildError, Exit, Job, Summoning, WorkerInfo, WorkerPool};
 
-/// How long any wait may take before the test fails instead of hanging.
-const GUARD: Duration = Duration::from_secs(10);
 const TINY: Duration = Duration::from_millis(2);
-
-/// Holds workers busy: a held job says it started, then blocks until the
-/// gate opens. Declare the gate after the pool, so that a failing test drops
-/// (opens) it before the pool's drop waits for the held workers.
-struct Gate {
-    started: (Sender<()>, Receiver<()>),
-    open: Mutex<Option<Sender<()>>>,
-    wait: Receiver<()>,
-}
-
-impl Gate {
-    fn new() -> Self {
-        let (open, wait) = bounded(0);
-        Gate {
-            started: unbounded(),
-            open: Mutex::new(Some(open)),
-            wait,
-        }
-    }
-
-    /// A job that holds its worker until the gate opens, then runs `then`.
-    fn hold<T, F>(&self, then: F) -> impl FnOnce() -> T + Send + use<T, F>
-    where
-        F: FnOnce() -> T + Send + 'static,
-    {
-        let (started, wait) = (self.started.0.clone(), self.wait.clone());
-        move || {
-            started.send(()).unwrap();
-            let _ = wait.recv(); // Err once the gate is open.
-            then()
-        }
-    }
-
-    fn wait_started(&self, n: usize) {
-        for _ in 0..n {
-            let started = self.started.1.recv_timeout(GUARD);
-            started.expect("a held job did not start");
-        }
-    }
-
-    fn open(&self) {
-        self.open.lock().unwrap().take();
-    }
-}
-
-/// Counts the runs of each job by its index: proves exactly-once.
-#[derive(Clone)]
-struct Tally(Arc<Vec<AtomicUsize>>);
-
-impl Tally {
-    fn new(n: usize) -> Self {
-        Tally(Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect()))
-    }
-
-    fn job(&self, i: usize) -> impl FnOnce() -> usize + Send + 'static + use<> {
-        let tally = self.clone();
-        move || {
-            tally.0[i].fetch_add(1, SeqCst);
-            i
-        }
-    }
-
-    /// Puts every job on `pool`.
-    fn put_all(&self, pool: &WorkerPool<usize>) {
-        for i in 0..self.0.len() {
-            pool.inbox.put(self.job(i)).unwrap();
-        }
-    }
-
-    /// Puts every job on `pool`, held at `gate`.
-    fn put_held(&self, pool: &WorkerPool<usize>, gate: &Gate) {
-        for i in 0..self.0.len() {
-            pool.inbox.put(gate.hold(self.job(i))).unwrap();
-        }
-    }
-
-    fn total(&self) -> usize {
-        self.0.iter().map(|r| r.load(SeqCst)).sum()
-    }
-
-    fn assert_each_ran_once(&self) {
-        let runs: Vec<usize> = self.0.iter().map(|r| r.load(SeqCst)).collect();
-        assert_eq!(runs, vec![1; self.0.len()], "runs per job");
-    }
-}
 
 /// Counts the workers that left, through the `on_worker_stop` hook.
 struct Stops {

@@ -5,6 +5,8 @@
 //! Nothing here sleeps: every wait is on a channel.
 #![allow(dead_code)]
 
+pub(crate) mod gate;
+
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
