@@ -47,7 +47,7 @@ pub struct Builder<K: Kind> {
 impl<K: Kind> fmt::Debug for Builder<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
-            .field("workers", &self.settings.workers)
+            .field("workers", &self.settings.worker_count())
             .field("capacity", &self.settings.capacity)
             .finish_non_exhaustive()
     }
@@ -186,14 +186,20 @@ impl<K: Kind> Builder<K> {
         }
     }
 
-    /// The number of workers to start with (at least 1).
+    /// The number of workers to start with (at least 1). Left unset, one
+    /// per core the process may use ([`std::thread::available_parallelism`],
+    /// read when the pool is built).
     ///
     /// ```
     /// let pool = worklight::WorkerPool::<()>::builder().workers(3).build().unwrap();
     /// assert_eq!(pool.poolsize(), 3);
+    ///
+    /// let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    /// let pool = worklight::WorkerPool::<()>::builder().build().unwrap();
+    /// assert_eq!(pool.poolsize(), cores);
     /// ```
     pub fn workers(mut self, n: usize) -> Self {
-        self.settings.workers = n;
+        self.settings.workers = Some(n);
         self
     }
 

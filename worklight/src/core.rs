@@ -48,7 +48,9 @@ pub(crate) type Hook = std::sync::Arc<dyn Fn(&WorkerInfo) + Send + Sync>;
 /// Settings shared by every kind of pool.
 #[derive(Clone)]
 pub(crate) struct Settings {
-    pub(crate) workers: usize,
+    /// `None`: one per available core, found at build (not before: it
+    /// reads the cgroup files).
+    pub(crate) workers: Option<usize>,
     pub(crate) name: String,
     pub(crate) suffix: String,
     pub(crate) stack_size: Option<usize>,
@@ -63,7 +65,7 @@ pub(crate) struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            workers: None,
             name: String::from("Worker"),
             suffix: String::new(),
             stack_size: None,
@@ -74,6 +76,14 @@ impl Default for Settings {
             on_stop: None,
             summoning: None,
         }
+    }
+}
+
+impl Settings {
+    /// How many workers a fixed-size pool starts with.
+    pub(crate) fn worker_count(&self) -> usize {
+        self.workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 }
 
@@ -126,7 +136,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     ) -> Result<Arc<Self>, BuildError> {
         match &settings.summoning {
             Some(policy) => policy.validate()?,
-            None if settings.workers == 0 => return Err(BuildError::ZeroWorkers),
+            None if settings.worker_count() == 0 => return Err(BuildError::ZeroWorkers),
             None => {}
         }
         inbox.attach()?;
@@ -149,7 +159,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     pub(crate) fn launch(self: &Arc<Self>) -> Result<(), BuildError> {
         let n = match &self.settings.summoning {
             Some(policy) => policy.min(),
-            None => self.settings.workers,
+            None => self.settings.worker_count(),
         };
         if let Err(e) = self.summon(n, self.settings.stagger, true) {
             self.abort();

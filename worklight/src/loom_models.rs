@@ -61,7 +61,7 @@ fn loom_pool(settings: Settings, outbox: Outbox, errbox: Errbox) -> WorkerPool<u
 
 fn workers(n: usize) -> Settings {
     Settings {
-        workers: n,
+        workers: Some(n),
         ..Settings::default()
     }
 }
