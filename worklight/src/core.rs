@@ -110,6 +110,14 @@ struct Roster {
     handles: Vec<JoinHandle<()>>,
 }
 
+fn join_all(handles: Vec<JoinHandle<()>>) {
+    for h in handles {
+        // Workers catch every panic of user code; a join error would be a
+        // bug in the pool itself, and there is nothing left to clean.
+        let _ = h.join();
+    }
+}
+
 static NEXT_POOL_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 pub(crate) struct Core<'a, K: Kind> {
@@ -306,28 +314,38 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
 
     /// Waits until every worker thread has finished (or `deadline`), then
     /// joins the handles. Returns whether they all finished.
+    ///
+    /// Without a deadline the handles are joined directly, which waits for
+    /// each thread to exit without a wake-up through `exited`; the condvar
+    /// covers threads with no handle here (a scoped pool's, or one whose
+    /// handle its spawner has not pushed yet).
     fn join_workers(&self, deadline: Option<Instant>) -> bool {
-        let handles = {
-            let mut roster = self.roster.lock();
-            while roster.threads > 0 {
-                match deadline {
-                    None => roster = self.exited.wait(roster),
-                    Some(d) => {
-                        let (g, timed_out) = self.exited.wait_until(roster, d);
-                        roster = g;
-                        if timed_out && roster.threads > 0 {
-                            return false;
-                        }
+        let mut roster = self.roster.lock();
+        loop {
+            if deadline.is_none() && !roster.handles.is_empty() {
+                let handles = std::mem::take(&mut roster.handles);
+                drop(roster);
+                join_all(handles);
+                roster = self.roster.lock();
+                continue;
+            }
+            if roster.threads == 0 {
+                break;
+            }
+            match deadline {
+                None => roster = self.exited.wait(roster),
+                Some(d) => {
+                    let (g, timed_out) = self.exited.wait_until(roster, d);
+                    roster = g;
+                    if timed_out && roster.threads > 0 {
+                        return false;
                     }
                 }
             }
-            std::mem::take(&mut roster.handles)
-        };
-        for h in handles {
-            // Workers catch every panic of user code; a join error would be
-            // a bug in the pool itself, and there is nothing left to clean.
-            let _ = h.join();
         }
+        let handles = std::mem::take(&mut roster.handles);
+        drop(roster);
+        join_all(handles);
         true
     }
 
