@@ -498,13 +498,21 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     }
 
     pub(crate) fn set_paused(&self, paused: bool) {
-        {
+        let growth = {
             let st = self.inbox.lock();
             self.ctl.set_paused(paused);
+            // Growth for the jobs a resume releases is reserved in the same
+            // lock acquisition, before a woken worker can take any of them.
+            let growth = if paused {
+                None
+            } else {
+                Inbox::reserve_for_queued(&st, self.id)
+            };
             self.wake(&st);
-        }
-        if !paused && self.ctl.scaling.is_some() {
-            self.inbox.nudge(self.id);
+            growth
+        };
+        if let Some((pool, n)) = growth {
+            pool.grow(n);
         }
     }
 
@@ -537,7 +545,11 @@ impl<K: Kind + 'static> Core<'static, K> {
     /// Lets puts on the inbox grow this pool (self-sizing pools).
     pub(crate) fn register_growth(self: &Arc<Self>) {
         let me: Arc<dyn Grow> = Arc::clone(self) as Arc<dyn Grow>;
-        self.inbox.add_grower(self.id, Arc::downgrade(&me));
+        let growth = self.inbox.add_grower(self.id, Arc::downgrade(&me));
+        // Jobs already queued on a shared inbox count as just put.
+        if let Some((pool, n)) = growth {
+            pool.grow(n);
+        }
     }
 }
 

@@ -382,25 +382,32 @@ impl<I> Inbox<I> {
         growth
     }
 
-    /// Registers a self-sizing pool.
-    pub(crate) fn add_grower(&self, id: u64, pool: Weak<dyn Grow>) {
-        self.lock().growers.push((id, pool));
+    /// Registers a self-sizing pool; returns the growth it reserved for
+    /// the jobs already queued (a shared inbox may hold some), to
+    /// [`Grow::grow`] once the lock is released.
+    pub(crate) fn add_grower(
+        &self,
+        id: u64,
+        pool: Weak<dyn Grow>,
+    ) -> Option<(Arc<dyn Grow>, usize)> {
+        let mut st = self.lock();
+        st.growers.push((id, pool));
+        Self::reserve_for_queued(&st, id)
     }
 
-    /// Asks the pool `id` whether to grow now (after a resume).
-    pub(crate) fn nudge(&self, id: u64) {
-        let st = self.lock();
+    /// Asks the self-sizing pool `id` whether to grow for every job queued
+    /// now, as if they had just been put (inbox lock held): after a resume,
+    /// or when it starts on a shared inbox that already holds jobs. Returns
+    /// the pool and the places it reserved, to [`Grow::grow`] once the lock
+    /// is released.
+    pub(crate) fn reserve_for_queued(st: &State<I>, id: u64) -> Option<(Arc<dyn Grow>, usize)> {
         let pool = st
             .growers
             .iter()
             .find(|(i, _)| *i == id)
-            .and_then(|(_, w)| w.upgrade());
-        let Some(pool) = pool else { return };
+            .and_then(|(_, w)| w.upgrade())?;
         let n = pool.reserve(st.queue.len(), st.queue.len());
-        drop(st);
-        if n > 0 {
-            pool.grow(n);
-        }
+        (n > 0).then_some((pool, n))
     }
 
     /// How many jobs wait to be started now: on the queue, or taken by a

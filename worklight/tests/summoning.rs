@@ -199,6 +199,30 @@ fn no_work_is_stranded_when_a_pool_with_min_zero_shrinks_to_zero() {
 }
 
 #[test]
+fn a_pool_built_on_a_shared_inbox_with_jobs_waiting_grows_for_them() {
+    let inbox = worklight::Inbox::new();
+    let tally = Tally::new(6);
+    for i in 0..6 {
+        inbox.put(tally.job(i)).unwrap();
+    }
+    let pool = WorkerPool::builder()
+        .summoning(Summoning::new(0, 2))
+        .inbox(inbox)
+        .build()
+        .unwrap();
+    // Without growth on build, min 0 would leave the six jobs stranded and
+    // `wait_idle` would report that no worker is left.
+    pool.wait_idle().expect("the pool grew for the queued jobs");
+    assert!((1..=2).contains(&(pool.metrics().spawned as usize)));
+    pool.exile().unwrap();
+    assert_eq!(
+        sorted(pool.outbox.try_iter().collect()),
+        (0..6).collect::<Vec<_>>()
+    );
+    tally.assert_each_ran_once();
+}
+
+#[test]
 fn summon_and_banish_are_clamped_within_min_and_max() {
     let (pool, mut stops) = sizing(Summoning::new(2, 4));
     assert_eq!(pool.poolsize(), 2);
