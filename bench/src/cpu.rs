@@ -17,7 +17,7 @@ const JOB: Duration = Duration::from_micros(50);
 pub(crate) fn run(cfg: &Config) -> Vec<Table> {
     let n = cfg.size(10_000, 1_000);
     let w = cfg.workers;
-    let rounds = cfg.rounds(5);
+    let rounds = cfg.rounds(7);
     let iters = calibrate(JOB);
     let t = Instant::now();
     let expected = serial(n, iters);
@@ -31,6 +31,26 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
             let sum = serial(n, iters);
             let e = t.elapsed();
             ok(peers::SERIAL, sum);
+            ms(e)
+        }),
+        contender(peers::BARE, || {
+            // No pool: `w` threads, each given an equal share of the jobs up
+            // front. What this machine's cores deliver running the same work
+            // in parallel, the ceiling for every pool.
+            let t = Instant::now();
+            let sum = std::thread::scope(|s| {
+                let shares: Vec<_> = (0..w as u64)
+                    .map(|k| {
+                        let share = k * n / w as u64..(k + 1) * n / w as u64;
+                        s.spawn(move || share.fold(0u64, |s, i| s.wrapping_add(job(i))))
+                    })
+                    .collect();
+                shares
+                    .into_iter()
+                    .fold(0u64, |s, h| s.wrapping_add(h.join().expect("a share")))
+            });
+            let e = t.elapsed();
+            ok(peers::BARE, sum);
             ms(e)
         }),
         contender(peers::WORKLIGHT, || {
@@ -123,16 +143,21 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
         "ms",
     );
     table.rows = rows(&samples);
-    table.extra_header = "efficiency";
+    table.extra_header = "efficiency: of ideal · of bare threads";
     let ideal = table.median(peers::SERIAL).expect("serial row") / w as f64;
+    let bare = table.median(peers::BARE).expect("bare threads row");
     for row in &mut table.rows {
         if row.name != peers::SERIAL {
-            row.extra = format!("{:.1}%", 100.0 * ideal / row.summary.median);
+            let m = row.summary.median;
+            row.extra = format!("{:.1}% · {:.1}%", 100.0 * ideal / m, 100.0 * bare / m);
         }
     }
     table.notes.push(format!(
-        "Efficiency = ideal / median, ideal = serial median / {w} workers = {ideal:.1} ms. \
-         Results returned as in (a); the checksum is the wrapping sum of every job's output."
+        "Efficiency = ideal / median, ideal = serial median / {w} workers = {ideal:.1} ms; \
+         then the same against the bare threads' median, {bare:.1} ms: {w} threads with an \
+         equal share of the jobs each and no pool, what this machine's cores deliver on this \
+         work in parallel. Results returned as in (a); the checksum is the wrapping sum of \
+         every job's output."
     ));
     vec![table]
 }

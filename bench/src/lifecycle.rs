@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::peers::{self, HandPool};
 use crate::rounds::{contender, interleave, rows};
-use crate::stats::Table;
+use crate::stats::{Row, Table};
 use crate::work::{check, tiny, tiny_sum, us_per};
 
 const THREADS: usize = 4;
@@ -116,5 +116,91 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
          the one rayon form that joins its threads."
             .to_string(),
     );
-    vec![table]
+    vec![table, phases(cfg)]
+}
+
+const SPAWN: &str = "bare threads: spawn 4";
+const JOIN: &str = "bare threads: join 4 (one ran the job)";
+const BUILD: &str = "worklight: build";
+const ROUND_TRIP: &str = "worklight: put → result in hand";
+const EXILE: &str = "worklight: exile";
+
+/// Where the time of one lifecycle goes: the same work as the table above,
+/// each phase timed on its own, for worklight and bare threads.
+fn phases(cfg: &Config) -> Table {
+    let n = cfg.size(300, 20);
+    let rounds = cfg.rounds(15);
+    let expected = tiny_sum(n);
+    let mut contenders = [
+        contender(peers::BARE, || {
+            let (mut spawn, mut join, mut sum) = (0.0, 0.0, 0);
+            for k in 0..n {
+                let t = Instant::now();
+                let threads: Vec<_> = (0..THREADS as u64)
+                    .map(|j| std::thread::spawn(move || if j == 0 { tiny(k) } else { 0 }))
+                    .collect();
+                let spawned = t.elapsed();
+                let t = Instant::now();
+                sum += threads
+                    .into_iter()
+                    .map(|t| t.join().expect("join"))
+                    .sum::<u64>();
+                join += us(t.elapsed());
+                spawn += us(spawned);
+            }
+            check("d", peers::BARE, sum, expected);
+            vec![(SPAWN, spawn / n as f64), (JOIN, join / n as f64)]
+        }),
+        contender(peers::WORKLIGHT, || {
+            let (mut build, mut trip, mut exile, mut sum) = (0.0, 0.0, 0.0, 0);
+            for k in 0..n {
+                let t = Instant::now();
+                let pool = worklight::WorkerPool::new(THREADS).expect("build");
+                build += us(t.elapsed());
+                let t = Instant::now();
+                pool.inbox.put(move || tiny(k)).expect("put");
+                sum += pool.outbox.get().expect("get");
+                trip += us(t.elapsed());
+                let t = Instant::now();
+                pool.exile().expect("exile");
+                exile += us(t.elapsed());
+            }
+            check("d", peers::WORKLIGHT, sum, expected);
+            let per = |x: f64| x / n as f64;
+            vec![
+                (BUILD, per(build)),
+                (ROUND_TRIP, per(trip)),
+                (EXILE, per(exile)),
+            ]
+        }),
+    ];
+    let samples = interleave(rounds, &mut cfg.rng('d'), &mut contenders);
+    let mut table = Table::new(
+        "d phases",
+        format!(
+            "(d) where a lifecycle's time goes: µs per phase ({n} lifecycles per sample, \
+             {rounds} rounds)"
+        ),
+        "µs",
+    );
+    table.base = SPAWN;
+    for (_, per_sample) in &samples {
+        for (i, (phase, _)) in per_sample[0].iter().enumerate() {
+            let v: Vec<f64> = per_sample.iter().map(|s| s[i].1).collect();
+            table.rows.push(Row::new(phase, &v));
+        }
+    }
+    table.notes.push(
+        "Building a pool costs what spawning its threads costs, and an exile what joining \
+         them does; what bare threads never pay is the round trip of a job through a pool \
+         whose threads were started before the job existed: the job waits for a worker \
+         still starting or parked, and the result for the putting thread to be scheduled \
+         again."
+            .to_string(),
+    );
+    table
+}
+
+fn us(e: std::time::Duration) -> f64 {
+    e.as_secs_f64() * 1e6
 }

@@ -28,9 +28,12 @@ pub(crate) fn ratios(tables: &[Table]) -> String {
     s.push_str("\n|---|---|");
     s.push_str(&"---:|".repeat(COLUMNS.len()));
     s.push('\n');
+    // Tables of peers only: a breakdown by phase has no peer columns.
+    let of_peers = |t: &&Table| t.rows.iter().any(|r| COLUMNS.contains(&r.name));
     for t in tables
         .iter()
         .filter(|t| t.median(t.base).is_some_and(|b| b > 0.0))
+        .filter(of_peers)
     {
         let _ = write!(s, "| {} | {} |", t.key, t.base);
         for c in COLUMNS {
@@ -83,10 +86,15 @@ pub(crate) fn targets(tables: &[Table], workers: usize) -> String {
         let eff = t.median(peers::SERIAL).unwrap_or(f64::NAN)
             / t.median(wl).unwrap_or(f64::NAN)
             / workers as f64;
+        let ceiling = t.median(peers::SERIAL).unwrap_or(f64::NAN)
+            / t.median(peers::BARE).unwrap_or(f64::NAN)
+            / workers as f64;
         lines.push(format!(
-            "(b) ≥ 99% of ideal: {:.1}% — {}",
+            "(b) ≥ 99% of ideal: {:.1}% — {} (bare threads with an equal share each, no \
+             pool: {:.1}%)",
             eff * 100.0,
-            verdict(eff >= 0.99)
+            verdict(eff >= 0.99),
+            ceiling * 100.0
         ));
     }
     if let Some(t) = find(tables, "c p50") {
