@@ -90,8 +90,8 @@ pub(crate) fn targets(tables: &[Table], workers: usize) -> String {
             / t.median(peers::BARE).unwrap_or(f64::NAN)
             / workers as f64;
         lines.push(format!(
-            "(b) ≥ 99% of ideal: {:.1}% — {} (bare threads with an equal share each, no \
-             pool: {:.1}%)",
+            "(b) ≥ 99% of ideal: {:.1}% — {} (bare threads claiming jobs from an atomic \
+             counter, no pool: {:.1}%)",
             eff * 100.0,
             verdict(eff >= 0.99),
             ceiling * 100.0
