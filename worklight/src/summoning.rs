@@ -10,7 +10,8 @@
 //! | running, `n < max` | a put leaves `queued > ratio × n`, or `n == 0` | start `min(rate, max − n)` workers, from the putting thread, before `put` returns |
 //! | running, `n > min` | a worker has waited `keep_alive` with the inbox empty | that worker retires |
 //! | running | `summon(k)` / `banish(k)` | clamped to stay within `min..=max` |
-//! | paused | a put | no growth (the workers could not take the jobs); `resume` re-checks |
+//! | paused | a put | no growth (the workers could not take the jobs); `resume` re-checks, in the lock acquisition that lifts the pause |
+//! | starting, on a shared inbox | jobs already queued | as if they had just been put |
 //! | exiled | — | no growth; an exile works the inbox off as in any pool |
 //!
 //! Growth is decided under the inbox lock, where the new workers' places
