@@ -102,6 +102,24 @@ fn queued_jobs(cfg: &Config) -> Table {
         expected,
     );
 
+    let pool = peers::worklight_data(w, "wl", true);
+    row(
+        peers::WORKLIGHT_DATA,
+        per_job(n, || {
+            for i in 0..n {
+                pool.inbox.put(i).expect("put");
+            }
+        }),
+    );
+    pool.resume();
+    pool.exile().expect("exile");
+    check(
+        "g",
+        peers::WORKLIGHT_DATA,
+        pool.outbox.try_iter().sum(),
+        expected,
+    );
+
     let mut gate = Gate::new();
     let pool = HandPool::new(w, "hand");
     for _ in 0..w {
@@ -186,7 +204,8 @@ fn queued_jobs(cfg: &Config) -> Table {
     table.notes.push(
         "Requested sizes, including the queue's own growth slack. Jobs that return \
          through a channel (threadpool, rayon spawn, rusty_pool) carry a sender clone; \
-         worklight and the hand-rolled pool send from the worker."
+         worklight and the hand-rolled pool send from the worker; worklight data queues \
+         plain `u64` items (a `HandlerPool`)."
             .to_string(),
     );
     table

@@ -10,6 +10,7 @@ use crossbeam_channel::{Receiver, Sender};
 pub(crate) const WORKLIGHT: &str = "worklight";
 pub(crate) const WORKLIGHT_ALL: &str = "worklight put_all";
 pub(crate) const WORKLIGHT_SCOPED: &str = "worklight::pool";
+pub(crate) const WORKLIGHT_DATA: &str = "worklight data";
 pub(crate) const HAND: &str = "hand-rolled";
 pub(crate) const THREADPOOL: &str = "threadpool";
 pub(crate) const RAYON_SPAWN: &str = "rayon spawn";
@@ -26,6 +27,31 @@ pub(crate) fn worklight<T: Send + 'static>(n: usize, name: &str) -> worklight::W
         .name(name)
         .build()
         .expect("build a worklight pool")
+}
+
+/// Runs the tiny job on plain `u64` items: a data job, nothing boxed.
+pub(crate) struct Tiny;
+
+impl worklight::Handler<u64> for Tiny {
+    type Output = u64;
+    type Error = std::convert::Infallible;
+    fn handle(&mut self, i: u64) -> Result<u64, Self::Error> {
+        Ok(crate::work::tiny(i))
+    }
+}
+
+/// A worklight pool of `n` workers for data jobs: `u64` items run by
+/// [`Tiny`], with paused workers when `paused`.
+pub(crate) fn worklight_data(
+    n: usize,
+    name: &str,
+    paused: bool,
+) -> worklight::HandlerPool<u64, Tiny> {
+    let builder = worklight::HandlerPool::builder(|_| Ok::<_, std::convert::Infallible>(Tiny))
+        .workers(n)
+        .name(name);
+    let builder = if paused { builder.paused() } else { builder };
+    builder.build().expect("build a worklight data pool")
 }
 
 /// A `threadpool` pool of `n` threads, all named `name`.

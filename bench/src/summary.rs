@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 use crate::peers;
 use crate::stats::Table;
 
-const COLUMNS: [&str; 9] = [
+const COLUMNS: [&str; 10] = [
     peers::WORKLIGHT,
     peers::WORKLIGHT_ALL,
+    peers::WORKLIGHT_DATA,
     peers::WORKLIGHT_SCOPED,
     peers::HAND,
     peers::THREADPOOL,

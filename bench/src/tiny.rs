@@ -44,6 +44,18 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
             ok(peers::WORKLIGHT_ALL, sum);
             ns_per(e, n)
         }),
+        contender(peers::WORKLIGHT_DATA, || {
+            let pool = peers::worklight_data(w, "wl", false);
+            let t = Instant::now();
+            for i in 0..n {
+                pool.inbox.put(i).expect("put");
+            }
+            let sum: u64 = (0..n).map(|_| pool.outbox.get().expect("get")).sum();
+            let e = t.elapsed();
+            pool.exile().expect("exile");
+            ok(peers::WORKLIGHT_DATA, sum);
+            ns_per(e, n)
+        }),
         contender(peers::HAND, || {
             let pool = HandPool::new(w, "hand");
             let t = Instant::now();
@@ -121,7 +133,8 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
     table.rows = rows(&samples);
     table.notes.push(
         "worklight put_all queues every job with one `Inbox::put_all` call (one lock \
-         acquisition); every other row puts jobs one by one. \
+         acquisition); every other row puts jobs one by one. worklight data puts plain `u64` \
+         items on a `HandlerPool` whose handler runs the tiny job: no closure at all. \
          Results: worklight through its outbox; hand-rolled through its result channel; \
          threadpool, rayon spawn and rusty_pool through a crossbeam channel whose sender each \
          job captures; rayon::scope by writing each result into its own slot of a Vec."
