@@ -25,13 +25,13 @@
 //! running). A worker finishes a job *after* its result or error landed, in
 //! the same lock acquisition that takes its next job.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::control::{Control, Mode};
 use crate::error::{BuildError, PutError, PutTimeoutError, TryPutError};
 use crate::job::{IntoJob, JobId};
+use crate::queue::Queue;
 use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Weak};
 use crate::take::Slot;
 use std::sync::atomic::Ordering::Relaxed;
@@ -54,7 +54,7 @@ pub(crate) struct Entry<I> {
 }
 
 pub(crate) struct State<I> {
-    pub(crate) queue: VecDeque<Entry<I>>,
+    pub(crate) queue: Queue<Entry<I>>,
     pub(crate) capacity: Option<usize>,
     next_id: u64,
     unfinished: usize,
@@ -173,7 +173,7 @@ impl<I> Inbox<I> {
         Inbox {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
-                    queue: VecDeque::new(),
+                    queue: Queue::new(),
                     capacity,
                     next_id: 0,
                     unfinished: 0,
@@ -307,27 +307,40 @@ impl<I> Inbox<I> {
         &self,
         jobs: impl IntoIterator<Item = J>,
     ) -> Result<usize, PutError<Vec<I>>> {
-        // Converted before the lock is taken: the caller's iterator may be slow.
-        let mut items: VecDeque<I> = jobs.into_iter().map(IntoJob::into_job).collect();
+        // Converted before the lock is taken: the caller's iterator may be
+        // slow. Numbered under the lock, where ids follow the queue's order.
+        let mut items = Queue::new();
+        for job in jobs {
+            let item = job.into_job();
+            items.push_back(Entry { id: JobId(0), item });
+        }
         let total = items.len();
         let sh = &*self.shared;
         let mut st = sh.state.lock();
         loop {
             if st.closed {
-                return Err(PutError(items.into()));
+                return Err(PutError(items.take_all().map(|e| e.item).collect()));
             }
             let room = st
                 .capacity
                 .map_or(usize::MAX, |c| c.saturating_sub(st.queue.len()));
-            let n = room.min(items.len());
-            for item in items.drain(..n) {
-                Self::accept(&mut st, item);
-            }
-            if items.is_empty() {
+            if room >= items.len() {
+                // Everything fits: the segments change hands, nothing is copied.
+                let n = items.len();
+                for entry in items.iter_mut() {
+                    entry.id = Self::number(&mut st);
+                }
+                st.unfinished += n;
+                st.queue.append(&mut items);
                 self.after_put(st, n);
                 return Ok(total);
             }
-            if n > 0 && st.sleeping > 0 {
+            for _ in 0..room {
+                if let Some(entry) = items.pop_front() {
+                    Self::accept(&mut st, entry.item);
+                }
+            }
+            if room > 0 && st.sleeping > 0 {
                 sh.ready.notify_all();
             }
             st.putters += 1;
@@ -338,10 +351,16 @@ impl<I> Inbox<I> {
 
     /// Queues one job (inbox lock held, room checked).
     fn accept(st: &mut State<I>, item: I) -> JobId {
-        let id = JobId(st.next_id);
-        st.next_id += 1;
+        let id = Self::number(st);
         st.unfinished += 1;
         st.queue.push_back(Entry { id, item });
+        id
+    }
+
+    /// The next job's id (inbox lock held).
+    fn number(st: &mut State<I>) -> JobId {
+        let id = JobId(st.next_id);
+        st.next_id += 1;
         id
     }
 
@@ -497,7 +516,7 @@ impl<I> Inbox<I> {
     /// Takes every job not yet started off the queue and out of every
     /// worker's slot, in the order they were accepted (immediate exile).
     pub(crate) fn take_all(&self, st: &mut State<I>) -> Vec<I> {
-        let mut entries: Vec<Entry<I>> = st.queue.drain(..).collect();
+        let mut entries: Vec<Entry<I>> = st.queue.take_all().collect();
         for slot in &st.slots {
             entries.extend(slot.drain());
         }

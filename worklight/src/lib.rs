@@ -85,6 +85,7 @@ mod kind;
 mod metrics;
 mod outbox;
 mod pool;
+mod queue;
 mod scope;
 mod sink;
 #[allow(unsafe_code)]

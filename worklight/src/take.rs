@@ -204,7 +204,7 @@ impl<I> Inbox<I> {
         let batch = share.min(MAX_BATCH - 1);
         if batch > 0 {
             let mut items = me.slot.items.lock();
-            items.extend(st.queue.drain(..batch));
+            st.queue.move_front_to(batch, &mut items);
             me.slot.len.store(items.len(), Relaxed);
             if st.sleeping > 0 {
                 // A sleeping worker may steal part of the batch.
