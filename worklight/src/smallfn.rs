@@ -8,14 +8,17 @@
 //! inline in the job; larger ones are boxed as before.
 //!
 //! The invariant every `unsafe` block relies on: in an `Inline` job, `data`
-//! holds a valid `F` (the closure type the `call` and `drop` pointers were
+//! holds a valid `F` (the closure type its `vtable`'s `call` and `drop` were
 //! instantiated with), written once by [`JobFn::new`] and then either read
 //! out by `call` or dropped by `drop`, exactly once — `call` takes the job
-//! by value and disarms its `Drop`.
+//! by value and disarms its `Drop`. The two functions sit in one table per
+//! closure type, a promoted constant, so a job carries one pointer to them,
+//! not two: four words in all, which is what a queued job costs in memory
+//! and what every move of it copies (BENCHMARKS.md, (a) and (g)).
 
 use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, MaybeUninit, align_of, size_of};
-use std::ptr;
+use std::ptr::{self, NonNull};
 
 /// Room for a closure of three words.
 type Storage = MaybeUninit<[usize; 3]>;
@@ -35,12 +38,38 @@ pub struct JobFn<'a, S, R> {
 enum Repr<'a, S, R> {
     Inline {
         data: Storage,
-        call: unsafe fn(*mut Storage, &mut S) -> R,
-        drop: unsafe fn(*mut Storage),
+        vtable: VTablePtr<S, R>,
         /// Carries the closure's lifetime and `Send`-ness (and not `Sync`).
         _closure: PhantomData<BoxedFn<'a, S, R>>,
     },
     Boxed(BoxedFn<'a, S, R>),
+}
+
+/// How to call or drop the closure stored inline: one pointer per job,
+/// to a table made once per closure type.
+struct VTable<S, R> {
+    call: unsafe fn(*mut Storage, &mut S) -> R,
+    drop: unsafe fn(*mut Storage),
+}
+
+/// A pointer to the promoted constant [`Table::VTABLE`], which lives for
+/// the whole program. Not a `&'static` reference, which would need `S` and
+/// `R` to be `'static` as well (scoped jobs are not); never null, so that a
+/// job's discriminant fits in it and a job is four words.
+struct VTablePtr<S, R>(NonNull<VTable<S, R>>);
+
+// SAFETY: the table it points to is immutable, lives for the whole program
+// and holds only function pointers, which may be used from any thread.
+unsafe impl<S, R> Send for VTablePtr<S, R> {}
+
+/// The table for closures of type `F`.
+struct Table<F, S, R>(PhantomData<fn(F, &mut S) -> R>);
+
+impl<F: FnOnce(&mut S) -> R, S, R> Table<F, S, R> {
+    const VTABLE: VTable<S, R> = VTable {
+        call: call_inline::<F, S, R>,
+        drop: drop_inline::<F>,
+    };
 }
 
 impl<'a, S, R> JobFn<'a, S, R> {
@@ -53,8 +82,7 @@ impl<'a, S, R> JobFn<'a, S, R> {
             JobFn {
                 repr: Repr::Inline {
                     data,
-                    call: call_inline::<F, S, R>,
-                    drop: drop_inline::<F>,
+                    vtable: VTablePtr(NonNull::from(&Table::<F, S, R>::VTABLE)),
                     _closure: PhantomData,
                 },
             }
@@ -74,19 +102,26 @@ impl<'a, S, R> JobFn<'a, S, R> {
         let repr = unsafe { ptr::read(&this.repr) };
         match repr {
             Repr::Boxed(f) => f(state),
-            // SAFETY: `data` holds the valid `F` that `call` was made for;
-            // it is read out here once and never dropped in place.
-            Repr::Inline { mut data, call, .. } => unsafe { call(&mut data, state) },
+            Repr::Inline {
+                mut data, vtable, ..
+            } => {
+                // SAFETY: `vtable` points to the table made for this job's
+                // `F` (it lives for the whole program), and `data` holds that
+                // valid `F`; it is read out here once and never dropped in
+                // place.
+                unsafe { (vtable.0.as_ref().call)(&mut data, state) }
+            }
         }
     }
 }
 
 impl<S, R> Drop for JobFn<'_, S, R> {
     fn drop(&mut self) {
-        if let Repr::Inline { data, drop, .. } = &mut self.repr {
+        if let Repr::Inline { data, vtable, .. } = &mut self.repr {
             // SAFETY: the job was not called (`call` disarms this `Drop`),
-            // so `data` still holds the valid `F` that `drop` was made for.
-            unsafe { drop(data) }
+            // so `data` still holds the valid `F` that `vtable`'s `drop` was
+            // made for; the table lives for the whole program.
+            unsafe { (vtable.0.as_ref().drop)(data) }
         }
     }
 }
@@ -132,6 +167,16 @@ mod tests {
             Arc::strong_count(&token),
             1,
             "an unrun inline job drops its captures"
+        );
+    }
+
+    #[test]
+    fn a_job_is_four_words() {
+        let word = std::mem::size_of::<usize>();
+        assert_eq!(std::mem::size_of::<JobFn<'static, (), u64>>(), 4 * word);
+        assert_eq!(
+            std::mem::size_of::<JobFn<'static, String, String>>(),
+            4 * word
         );
     }
 
