@@ -48,10 +48,12 @@ impl<T> Queue<T> {
         Self::default()
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -69,6 +71,7 @@ impl<T> Queue<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn push_back(&mut self, item: T) {
         if self.tail.len() >= SEGMENT {
             self.retire_tail();
@@ -101,6 +104,7 @@ impl<T> Queue<T> {
         self.len += 1;
     }
 
+    #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         let item = match self.head.front_mut() {
             Some(front) => {
