@@ -66,7 +66,7 @@ impl<T> Queue<T> {
 
     fn recycle(&mut self, segment: VecDeque<T>) {
         debug_assert!(segment.is_empty());
-        if self.spares.len() < SPARES {
+        if self.spares.len() < SPARES && segment.capacity() >= SEGMENT {
             self.spares.push(segment);
         }
     }
