@@ -331,7 +331,6 @@ impl std::error::Error for BuildError {
 /// pool.inbox.put(move || matches!(inner.exile(), Err(worklight::ExileError::FromOwnWorker))).unwrap();
 /// assert_eq!(pool.outbox.get(), Ok(true));
 /// ```
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum ExileError<J> {
     /// Called from one of the pool's own jobs: waiting for the pool would wait
@@ -381,7 +380,52 @@ impl<J> fmt::Display for ExileError<J> {
     }
 }
 
-impl<J: fmt::Debug> std::error::Error for ExileError<J> {}
+/// Shows how many jobs are handed back, not the jobs: `J` need not be
+/// `Debug` (a data job rarely is), so `exile().unwrap()` always compiles.
+impl<J> fmt::Debug for ExileError<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExileError::FromOwnWorker => f.write_str("FromOwnWorker"),
+            ExileError::NoWorkers => f.write_str("NoWorkers"),
+            ExileError::Spawn { error, unrun } => f
+                .debug_struct("Spawn")
+                .field("error", error)
+                .field("unrun", &Jobs(unrun.len()))
+                .finish(),
+            ExileError::Stranded { unrun } => f
+                .debug_struct("Stranded")
+                .field("unrun", &Jobs(unrun.len()))
+                .finish(),
+        }
+    }
+}
+
+/// A count of jobs, in `Debug` output.
+struct Jobs(usize);
+
+impl fmt::Debug for Jobs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = if self.0 == 1 { "" } else { "s" };
+        write!(f, "[{} job{plural}]", self.0)
+    }
+}
+
+/// `source` is the spawn error behind [`ExileError::Spawn`].
+///
+/// ```
+/// use std::error::Error;
+/// let e: worklight::ExileError<()> = worklight::ExileError::NoWorkers;
+/// assert!(e.source().is_none());
+/// assert_eq!(format!("{e:?}"), "NoWorkers");
+/// ```
+impl<J> std::error::Error for ExileError<J> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ExileError::Spawn { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
 
 /// What a bounded exile achieved.
 ///
@@ -393,7 +437,6 @@ impl<J: fmt::Debug> std::error::Error for ExileError<J> {}
 /// // Paused workers are resumed by an exile, so this one finishes in time.
 /// assert!(matches!(pool.exile_timeout(Duration::from_secs(10)).unwrap(), Exit::Done));
 /// ```
-#[derive(Debug)]
 #[must_use]
 pub enum Exit<J> {
     /// The inbox was worked off and every worker has left.
@@ -408,4 +451,24 @@ pub enum Exit<J> {
         /// Workers still finishing a job.
         running: usize,
     },
+}
+
+/// Shows how many jobs are handed back, not the jobs (`J` need not be
+/// `Debug`).
+///
+/// ```
+/// let exit: worklight::Exit<()> = worklight::Exit::TimedOut { unrun: vec![(), ()], running: 1 };
+/// assert_eq!(format!("{exit:?}"), "TimedOut { unrun: [2 jobs], running: 1 }");
+/// ```
+impl<J> fmt::Debug for Exit<J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exit::Done => f.write_str("Done"),
+            Exit::TimedOut { unrun, running } => f
+                .debug_struct("TimedOut")
+                .field("unrun", &Jobs(unrun.len()))
+                .field("running", running)
+                .finish(),
+        }
+    }
 }

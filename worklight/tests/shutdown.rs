@@ -458,3 +458,51 @@ fn exile_hands_back_the_jobs_when_its_helper_worker_cannot_set_up() {
     assert_eq!(sorted(rerun), range(N));
     assert_eq!(ledger.drops(), N);
 }
+
+/// Data that is not `Debug`: the exile results of its pool can still be
+/// unwrapped, and their `Debug` output counts the jobs handed back.
+struct Opaque(u32);
+
+struct Double;
+
+impl worklight::Handler<Opaque> for Double {
+    type Output = u32;
+    type Error = std::convert::Infallible;
+    fn handle(&mut self, item: Opaque) -> Result<u32, Self::Error> {
+        Ok(2 * item.0)
+    }
+}
+
+#[test]
+fn exile_results_of_a_pool_of_data_that_is_not_debug_unwrap_and_count_their_jobs() {
+    let pool = worklight::HandlerPool::builder(|_| Ok::<_, std::io::Error>(Double))
+        .workers(1)
+        .paused()
+        .build()
+        .unwrap();
+    pool.inbox.put(Opaque(1)).unwrap();
+    pool.inbox.put(Opaque(2)).unwrap();
+    let exit = pool.exile_timeout(Duration::ZERO).unwrap();
+    let shown = format!("{exit:?}");
+    let unrun = match exit {
+        Exit::TimedOut { unrun, .. } => unrun,
+        Exit::Done => Vec::new(),
+    };
+    let counted = match unrun.len() {
+        1 => "[1 job]".to_string(),
+        n => format!("[{n} jobs]"),
+    };
+    assert!(
+        shown == "Done" || shown.starts_with(&format!("TimedOut {{ unrun: {counted}, running: ")),
+        "{shown}"
+    );
+    pool.exile().unwrap();
+    // Each job ran (its result on the outbox) or came back, once.
+    let ran: u32 = pool.outbox.try_iter().sum();
+    let back: u32 = unrun.iter().map(|o| 2 * o.0).sum();
+    assert_eq!(ran + back, 6);
+    let stranded: ExileError<Opaque> = ExileError::Stranded {
+        unrun: vec![Opaque(3)],
+    };
+    assert_eq!(format!("{stranded:?}"), "Stranded { unrun: [1 job] }");
+}
