@@ -87,37 +87,12 @@ fn queued_jobs(cfg: &Config) -> Table {
         .expect("build");
     row(
         peers::WORKLIGHT,
-        per_job(n, || {
-            for i in 0..n {
-                pool.inbox.put(move || tiny(i)).expect("put");
-            }
-        }),
+        worklight_bytes(peers::WORKLIGHT, pool, n, |i| move || tiny(i)),
     );
-    pool.resume();
-    pool.exile().expect("exile");
-    check(
-        "g",
-        peers::WORKLIGHT,
-        pool.outbox.try_iter().sum(),
-        expected,
-    );
-
     let pool = peers::worklight_data(w, "wl", true);
     row(
         peers::WORKLIGHT_DATA,
-        per_job(n, || {
-            for i in 0..n {
-                pool.inbox.put(i).expect("put");
-            }
-        }),
-    );
-    pool.resume();
-    pool.exile().expect("exile");
-    check(
-        "g",
-        peers::WORKLIGHT_DATA,
-        pool.outbox.try_iter().sum(),
-        expected,
+        worklight_bytes(peers::WORKLIGHT_DATA, pool, n, |i| i),
     );
 
     let mut gate = Gate::new();
@@ -209,6 +184,29 @@ fn queued_jobs(cfg: &Config) -> Table {
             .to_string(),
     );
     table
+}
+
+/// Heap bytes per job of `n` jobs queued on the paused worklight `pool`;
+/// then runs them and checks every result.
+fn worklight_bytes<K, J>(
+    peer: &str,
+    pool: worklight::Pool<'static, K>,
+    n: u64,
+    job: impl Fn(u64) -> J,
+) -> f64
+where
+    K: worklight::Kind<Output = u64>,
+    J: worklight::IntoJob<K::Item>,
+{
+    let bytes = per_job(n, || {
+        for i in 0..n {
+            pool.inbox.put(job(i)).expect("put");
+        }
+    });
+    pool.resume();
+    pool.exile().expect("exile");
+    check("g", peer, pool.outbox.try_iter().sum(), tiny_sum(n));
+    bytes
 }
 
 /// Lets freshly started (or stopping) threads finish their own allocations.
