@@ -1,6 +1,7 @@
 //! The scoped pool: `worklight::pool(8, |pool| ...)`, the original's
 //! `with workers.pool(8) as pool:`.
 
+use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -60,7 +61,6 @@ impl<'scope, 'env, T: Send + 'scope, S: 'static> Deref for ScopedPool<'scope, 'e
 /// .unwrap();
 /// assert_eq!((harvest.value, harvest.outbox.len(), harvest.errbox.len()), ("done", 1, 1));
 /// ```
-#[derive(Debug)]
 pub struct Harvest<T, R = ()> {
     /// Every result.
     pub outbox: Outbox<T>,
@@ -68,6 +68,17 @@ pub struct Harvest<T, R = ()> {
     pub errbox: Errbox,
     /// What the closure returned.
     pub value: R,
+}
+
+/// The boxes show how many items they hold, so results need not be `Debug`.
+impl<T, R: fmt::Debug> fmt::Debug for Harvest<T, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Harvest")
+            .field("outbox", &self.outbox)
+            .field("errbox", &self.errbox)
+            .field("value", &self.value)
+            .finish()
+    }
 }
 
 /// Runs `f` with a pool of `workers` threads, then exiles it: every queued
