@@ -9,8 +9,11 @@
 //! flag, banish tokens and active-worker count.
 //!
 //! Condition variables, all used with that lock:
-//! - `ready`: idle workers wait here for a job. `put` wakes one sleeper; a
-//!   worker that leaves while jobs remain passes the wake-up on.
+//! - `ready`: idle workers wait here for a job. `put` wakes one sleeper
+//!   per job beyond the workers spinning with the lock released (each of
+//!   those is bound to take the lock again and find a job before it
+//!   sleeps); a worker that takes a job and leaves work queued, or that
+//!   leaves while jobs remain, passes the wake-up on.
 //! - `space`: putters blocked on a full bounded inbox. A worker that takes a
 //!   job wakes one; closing wakes all (they get their job back).
 //! - `idle`: `wait_idle` callers, woken when `unfinished` reaches zero.
@@ -62,6 +65,9 @@ pub(crate) struct State<I> {
     /// Pools attached and not yet exiled; the last one to leave closes.
     pools: usize,
     pub(crate) sleeping: usize,
+    /// Workers spinning with the lock released, bound to look at the queue
+    /// again before they sleep (see `take.rs`).
+    pub(crate) spinning: usize,
     putters: usize,
     idle_waiters: usize,
     /// Self-sizing pools fed by this inbox, by pool id.
@@ -180,6 +186,7 @@ impl<I> Inbox<I> {
                     closed: false,
                     pools: 0,
                     sleeping: 0,
+                    spinning: 0,
                     putters: 0,
                     idle_waiters: 0,
                     growers: Vec::new(),
@@ -364,16 +371,17 @@ impl<I> Inbox<I> {
         id
     }
 
-    /// After `n` jobs were queued: wake sleepers for them, let self-sizing
-    /// pools grow.
+    /// After `n` jobs were queued: wake sleepers for the jobs that the
+    /// spinning workers will not take, let self-sizing pools grow.
     fn after_put(&self, st: MutexGuard<'_, State<I>>, n: usize) {
         let sh = &*self.shared;
         sh.len.store(st.queue.len(), Relaxed);
-        if st.sleeping > 0 {
-            if n >= st.sleeping {
+        let wake = n.saturating_sub(st.spinning);
+        if st.sleeping > 0 && wake > 0 {
+            if wake >= st.sleeping {
                 sh.ready.notify_all();
             } else {
-                for _ in 0..n {
+                for _ in 0..wake {
                     sh.ready.notify_one();
                 }
             }

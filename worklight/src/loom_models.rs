@@ -331,6 +331,35 @@ fn banish_racing_put_passes_the_wakeup_to_the_worker_that_stays() {
     });
 }
 
+/// Claim 3, with a worker spinning: a put skips waking a sleeper while a
+/// worker spins with the lock released, bound to come for the job; that
+/// worker, taking it and finding more work queued, wakes the sleeper. The
+/// first job waits for the second, so the second must run on the other
+/// worker: had the wake-up been lost, the model would deadlock.
+#[test]
+fn puts_passing_a_spinning_worker_still_wake_a_sleeper_for_the_work_left() {
+    check(3, Deadline::Passes, || {
+        let pool = loom_pool(workers(2), None, None);
+        let gate = Gate::new();
+        let (held, opener) = (Arc::clone(&gate), gate);
+        pool.inbox
+            .put(move || {
+                held.wait();
+                1
+            })
+            .unwrap();
+        pool.inbox
+            .put(move || {
+                opener.open();
+                2
+            })
+            .unwrap();
+        pool.wait_idle().expect("wait_idle");
+        assert_eq!(ran(&pool), [1, 2]);
+        pool.exile().expect("exile");
+    });
+}
+
 /// Claim 4: pause racing a put and resume loses no wake-up. The worker is
 /// asleep on the inbox, held in the pause, or on its way to either;
 /// whichever way the three race, after `resume` the job runs: `wait_idle`

@@ -12,11 +12,13 @@
 //! 2. obeys the pool's control: leave at `Now`, retire on a banish token,
 //!    wait on `Control::wake` while paused,
 //! 3. *refills*: moves a batch — its share of the queue, at most
-//!    [`MAX_BATCH`] — from the inbox into its slot, taking the first job,
+//!    [`MAX_BATCH`] — from the inbox into its slot, taking the first job
+//!    (and wakes a sleeper if work is left, in the queue or the batch),
 //! 4. or *steals* half the jobs of the fullest sibling slot,
-//! 5. or, at `Drain`, leaves; otherwise spins briefly, then sleeps on
-//!    `ready` (a self-sizing pool's surplus worker for at most its
-//!    keep-alive).
+//! 5. or, at `Drain`, leaves; otherwise spins briefly with the lock
+//!    released (counted in `spinning`, so that a put need not wake a
+//!    sleeper for the job this worker will take), then sleeps on `ready`
+//!    (a self-sizing pool's surplus worker for at most its keep-alive).
 //!
 //! Slots are filled only under the inbox lock, and only shrink otherwise.
 //! So an exile that, under the inbox lock, takes the queue and every slot
@@ -179,9 +181,11 @@ impl<I> Inbox<I> {
                 // pay a wake-up per job. A worker in such a stream spins
                 // longer than one that has been idle.
                 spun = true;
+                st.spinning += 1;
                 drop(st);
                 self.spin_for_work(ctl, me.warm);
                 st = self.lock();
+                st.spinning -= 1;
                 continue;
             }
             st.sleeping += 1;
@@ -206,10 +210,12 @@ impl<I> Inbox<I> {
             let mut items = me.slot.items.lock();
             st.queue.move_front_to(batch, &mut items);
             me.slot.len.store(items.len(), Relaxed);
-            if st.sleeping > 0 {
-                // A sleeping worker may steal part of the batch.
-                self.shared().ready.notify_one();
-            }
+        }
+        if st.sleeping > 0 && (batch > 0 || !st.queue.is_empty()) {
+            // Work is left, in the queue or in this batch for stealing: pass
+            // the wake-up on, which a put skips when a spinning worker (this
+            // one, perhaps) was bound to come for its job.
+            self.shared().ready.notify_one();
         }
         self.queue_shrank(st);
         Some(first)
