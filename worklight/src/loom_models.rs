@@ -46,12 +46,21 @@ type Errbox = Option<Arc<dyn Sink<JobError>>>;
 /// A closure pool whose workers are loom threads; a self-sizing one grows
 /// on puts, as one from `Builder::build` does.
 fn loom_pool(settings: Settings, outbox: Outbox, errbox: Errbox) -> WorkerPool<u32> {
+    loom_pool_on(Inbox::with_capacity(None), settings, outbox, errbox)
+}
+
+/// As [`loom_pool`], taking from `inbox` (which other pools may share).
+fn loom_pool_on(
+    inbox: Inbox<Job<'static, u32>>,
+    settings: Settings,
+    outbox: Outbox,
+    errbox: Errbox,
+) -> WorkerPool<u32> {
     let spawner: Box<SpawnFn<'static>> = Box::new(|_builder, body| {
         thread::spawn(body);
         Ok(None)
     });
     let kind = Closures::new(Arc::new(|_: &WorkerInfo| Ok(())), false, None);
-    let inbox = Inbox::with_capacity(None);
     let pool = assemble(settings, kind, inbox, outbox, errbox, spawner).expect("pool starts");
     if pool.core.ctl.scaling.is_some() {
         pool.core.register_growth();
@@ -357,6 +366,26 @@ fn puts_passing_a_spinning_worker_still_wake_a_sleeper_for_the_work_left() {
         pool.wait_idle().expect("wait_idle");
         assert_eq!(ran(&pool), [1, 2]);
         pool.exile().expect("exile");
+    });
+}
+
+/// Claim 3, across pools: two pools share an inbox, and a worker of the
+/// first spins, bound to take the next job, when its pool is paused and a
+/// job is put. That put skips waking the second pool's sleeping worker;
+/// the spinner, held by the pause, must pass the wake-up on. `wait_idle`
+/// returns only once the second pool ran the job (it deadlocks otherwise).
+#[test]
+fn a_worker_spinning_into_a_pause_passes_the_wakeup_to_another_pool() {
+    check(3, Deadline::Passes, || {
+        let inbox = Inbox::with_capacity(None);
+        let a = loom_pool_on(inbox.clone(), workers(1), None, None);
+        let b = loom_pool_on(inbox.clone(), workers(1), None, None);
+        a.pause();
+        inbox.put(|| 1).unwrap();
+        b.wait_idle().expect("wait_idle");
+        assert_eq!(ran(&b), [1]);
+        a.exile().expect("exile a");
+        b.exile().expect("exile b");
     });
 }
 

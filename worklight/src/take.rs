@@ -20,6 +20,12 @@
 //!    sleeper for the job this worker will take), then sleeps on `ready`
 //!    (a self-sizing pool's surplus worker for at most its keep-alive).
 //!
+//! A put that counted on a spinning worker skipped a wake-up, so a worker
+//! back from spinning owes one: it either takes a job (and wakes a sleeper
+//! if work is left), or, when it does not — it leaves, retires, or is held
+//! by a pause while another pool shares the inbox — wakes a sleeper for
+//! the jobs still queued.
+//!
 //! Slots are filled only under the inbox lock, and only shrink otherwise.
 //! So an exile that, under the inbox lock, takes the queue and every slot
 //! (`take_all`) gets every job not yet started exactly once, even while
@@ -143,6 +149,12 @@ impl<I> Inbox<I> {
                 }
             }
             if mode == Mode::Run && ctl.is_paused() {
+                if !st.queue.is_empty() && st.sleeping > 0 {
+                    // A put may have counted on this worker (if it was
+                    // spinning); a sleeper of another pool on a shared
+                    // inbox can take the job.
+                    self.shared().ready.notify_one();
+                }
                 ctl.paused_workers.fetch_add(1, Relaxed);
                 st = ctl.wake.wait(st);
                 ctl.paused_workers.fetch_sub(1, Relaxed);
