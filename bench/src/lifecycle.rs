@@ -29,12 +29,7 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
 
     let mut contenders = [
         contender(peers::BARE, || {
-            cycles(peers::BARE, &|k| {
-                let threads: Vec<_> = (0..THREADS as u64)
-                    .map(|j| std::thread::spawn(move || if j == 0 { tiny(k) } else { 0 }))
-                    .collect();
-                threads.into_iter().map(|t| t.join().expect("join")).sum()
-            })
+            cycles(peers::BARE, &|k| join_bare(spawn_bare(k)))
         }),
         contender(peers::WORKLIGHT, || {
             cycles(peers::WORKLIGHT, &|k| {
@@ -136,17 +131,12 @@ fn phases(cfg: &Config) -> Table {
             let (mut spawn, mut join, mut sum) = (0.0, 0.0, 0);
             for k in 0..n {
                 let t = Instant::now();
-                let threads: Vec<_> = (0..THREADS as u64)
-                    .map(|j| std::thread::spawn(move || if j == 0 { tiny(k) } else { 0 }))
-                    .collect();
+                let threads = spawn_bare(k);
                 let spawned = t.elapsed();
                 let t = Instant::now();
-                sum += threads
-                    .into_iter()
-                    .map(|t| t.join().expect("join"))
-                    .sum::<u64>();
-                join += us(t.elapsed());
-                spawn += us(spawned);
+                sum += join_bare(threads);
+                join += us_per(t.elapsed(), 1);
+                spawn += us_per(spawned, 1);
             }
             check("d", peers::BARE, sum, expected);
             vec![(SPAWN, spawn / n as f64), (JOIN, join / n as f64)]
@@ -156,14 +146,14 @@ fn phases(cfg: &Config) -> Table {
             for k in 0..n {
                 let t = Instant::now();
                 let pool = worklight::WorkerPool::new(THREADS).expect("build");
-                build += us(t.elapsed());
+                build += us_per(t.elapsed(), 1);
                 let t = Instant::now();
                 pool.inbox.put(move || tiny(k)).expect("put");
                 sum += pool.outbox.get().expect("get");
-                trip += us(t.elapsed());
+                trip += us_per(t.elapsed(), 1);
                 let t = Instant::now();
                 pool.exile().expect("exile");
-                exile += us(t.elapsed());
+                exile += us_per(t.elapsed(), 1);
             }
             check("d", peers::WORKLIGHT, sum, expected);
             let per = |x: f64| x / n as f64;
@@ -201,6 +191,15 @@ fn phases(cfg: &Config) -> Table {
     table
 }
 
-fn us(e: std::time::Duration) -> f64 {
-    e.as_secs_f64() * 1e6
+/// The bare-threads floor: `THREADS` threads, of which the first computes
+/// job `k`.
+fn spawn_bare(k: u64) -> Vec<std::thread::JoinHandle<u64>> {
+    (0..THREADS as u64)
+        .map(|j| std::thread::spawn(move || if j == 0 { tiny(k) } else { 0 }))
+        .collect()
+}
+
+/// Joins the bare threads; returns the job's result.
+fn join_bare(threads: Vec<std::thread::JoinHandle<u64>>) -> u64 {
+    threads.into_iter().map(|t| t.join().expect("join")).sum()
 }
