@@ -264,9 +264,19 @@ impl<I> Inbox<I> {
             if st.closed {
                 return Err((item, Refused::Closed));
             }
-            match st.capacity {
-                Some(cap) if st.queue.len() >= cap => {}
-                _ => break,
+            let full = st.capacity.is_some_and(|cap| st.queue.len() >= cap);
+            if !full {
+                if !st.queue.needs_segment() {
+                    break;
+                }
+                // The queue needs a new segment: make it (and fault its
+                // pages in) with the lock released, so that the other
+                // putters and the workers do not wait on the allocator.
+                drop(st);
+                let segment = Queue::fresh_segment();
+                st = sh.state.lock();
+                st.queue.add_spare(segment);
+                continue;
             }
             st.putters += 1;
             let timed_out = match wait {

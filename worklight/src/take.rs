@@ -164,6 +164,9 @@ impl<I> Inbox<I> {
                 return Taken::Job(entry);
             }
             if let Some(entry) = self.refill(&mut st, ctl, me) {
+                let retired = st.queue.take_retired();
+                drop(st);
+                drop(retired);
                 return Taken::Job(entry);
             }
             if let Some(entry) = Self::steal(&st, me) {
