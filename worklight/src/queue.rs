@@ -9,8 +9,8 @@
 //! are kept for the next pushes), and `put_all` fills segments of its own
 //! outside the inbox lock and hands them over whole under it. Measured in
 //! `BENCHMARKS.md`: (g) 56 heap bytes per queued job instead of 73 (48
-//! since a job shrank to four words), and
-//! (a) `put_all` of a million jobs about 1.6× faster.
+//! since a job shrank to four words), and (a) `put_all` of a million jobs
+//! about 1.6× faster.
 //!
 //! The inbox lock is not held across the allocator on the hot paths: a
 //! put that finds the tail full and no spare makes a segment with the lock
