@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 use crate::config::Config;
 use crate::elastic::{Elastic, KEEP, MAX, PEERS};
 use crate::peers;
+use crate::peers::recv_sum;
 use crate::rounds::{contender, interleave};
 use crate::stats::{Row, Summary, Table, num};
-use crate::tiny::recv_sum;
 use crate::work::{check, spin, tiny, tiny_sum};
 
 const BURST: u64 = 64;

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::peers::{self, HandPool};
+use crate::peers::{self, HandPool, recv_sum};
 use crate::rounds::{contender, interleave, rows};
 use crate::stats::Table;
 use crate::work::{check, spin};
@@ -77,36 +77,19 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
             for i in 0..n {
                 pool.put(move || job(i));
             }
-            let sum = wrapping_recv_sum(&pool.results, n);
+            let sum = recv_sum(&pool.results, n);
             let e = t.elapsed();
             pool.join();
             ok(peers::HAND, sum);
             ms(e)
         }),
         contender(peers::THREADPOOL, || {
-            let pool = peers::threadpool(w, "tp");
-            let (tx, rx) = crossbeam_channel::unbounded();
-            let t = Instant::now();
-            for i in 0..n {
-                let tx = tx.clone();
-                pool.execute(move || tx.send(job(i)).expect("send"));
-            }
-            let sum = wrapping_recv_sum(&rx, n);
-            let e = t.elapsed();
-            pool.join();
+            let (sum, e) = peers::time_execute(peers::threadpool(w, "tp"), n, job);
             ok(peers::THREADPOOL, sum);
             ms(e)
         }),
         contender(peers::RAYON_SPAWN, || {
-            let pool = peers::rayon(w, "rayon");
-            let (tx, rx) = crossbeam_channel::unbounded();
-            let t = Instant::now();
-            for i in 0..n {
-                let tx = tx.clone();
-                pool.spawn(move || tx.send(job(i)).expect("send"));
-            }
-            let sum = wrapping_recv_sum(&rx, n);
-            let e = t.elapsed();
+            let (sum, e) = peers::time_execute(peers::rayon(w, "rayon"), n, job);
             ok(peers::RAYON_SPAWN, sum);
             ms(e)
         }),
@@ -125,16 +108,7 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
             ms(e)
         }),
         contender(peers::RUSTY, || {
-            let pool = peers::rusty(w, "rusty");
-            let (tx, rx) = crossbeam_channel::unbounded();
-            let t = Instant::now();
-            for i in 0..n {
-                let tx = tx.clone();
-                pool.execute(move || tx.send(job(i)).expect("send"));
-            }
-            let sum = wrapping_recv_sum(&rx, n);
-            let e = t.elapsed();
-            pool.shutdown_join();
+            let (sum, e) = peers::time_execute(peers::rusty(w, "rusty"), n, job);
             ok(peers::RUSTY, sum);
             ms(e)
         }),
@@ -185,10 +159,6 @@ pub(crate) fn calibrate(target: Duration) -> u32 {
 
 fn serial(n: u64, iters: u32) -> u64 {
     (0..n).fold(0u64, |s, i| s.wrapping_add(spin(i, iters)))
-}
-
-fn wrapping_recv_sum(rx: &crossbeam_channel::Receiver<u64>, n: u64) -> u64 {
-    (0..n).fold(0u64, |s, _| s.wrapping_add(rx.recv().expect("a result")))
 }
 
 fn ms(e: Duration) -> f64 {

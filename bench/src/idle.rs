@@ -9,9 +9,8 @@ use std::fs;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::peers::{self, HandPool};
+use crate::peers::{self, Execute, HandPool, recv_sum};
 use crate::stats::{Row, Table};
-use crate::tiny::recv_sum;
 use crate::work::{check, tiny, tiny_sum};
 
 const WINDOW: Duration = Duration::from_millis(200);
@@ -54,6 +53,17 @@ fn window(prefix: &str) -> Option<(usize, u64)> {
     Some((threads, after.saturating_sub(before)))
 }
 
+/// A burst of tiny jobs on `pool`, checked, then the idle window of its
+/// threads (named `prefix*`); shuts the pool down after.
+fn burst_then_idle<P: Execute>(peer: &str, pool: P, prefix: &str) -> Option<(usize, u64)> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    peers::execute_each(&pool, &tx, 0..BURST, tiny);
+    check("g", peer, recv_sum(&rx, BURST), tiny_sum(BURST));
+    let idle = window(prefix);
+    pool.shut_down();
+    idle
+}
+
 pub(crate) fn run(cfg: &Config) -> Table {
     let w = cfg.workers;
     let expected = tiny_sum(BURST);
@@ -74,33 +84,21 @@ pub(crate) fn run(cfg: &Config) -> Table {
     results.push((peers::HAND, window("idle-hand")));
     drop(pool);
 
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let pool = peers::threadpool(w, "idle-tp");
-    for i in 0..BURST {
-        let tx = tx.clone();
-        pool.execute(move || tx.send(tiny(i)).expect("send"));
-    }
-    check("g", peers::THREADPOOL, recv_sum(&rx, BURST), expected);
-    results.push((peers::THREADPOOL, window("idle-tp")));
-    drop(pool);
-
-    let pool = peers::rayon(w, "idle-rayon");
-    for i in 0..BURST {
-        let tx = tx.clone();
-        pool.spawn(move || tx.send(tiny(i)).expect("send"));
-    }
-    check("g", peers::RAYON_SPAWN, recv_sum(&rx, BURST), expected);
-    results.push((peers::RAYON_SPAWN, window("idle-rayon")));
-    drop(pool);
-
-    let pool = peers::rusty(w, "idle-rusty");
-    for i in 0..BURST {
-        let tx = tx.clone();
-        pool.execute(move || tx.send(tiny(i)).expect("send"));
-    }
-    check("g", peers::RUSTY, recv_sum(&rx, BURST), expected);
-    results.push((peers::RUSTY, window("idle-rusty")));
-    pool.shutdown_join();
+    let tp = peers::threadpool(w, "idle-tp");
+    results.push((
+        peers::THREADPOOL,
+        burst_then_idle(peers::THREADPOOL, tp, "idle-tp"),
+    ));
+    let rayon = peers::rayon(w, "idle-rayon");
+    results.push((
+        peers::RAYON_SPAWN,
+        burst_then_idle(peers::RAYON_SPAWN, rayon, "idle-rayon"),
+    ));
+    let rusty = peers::rusty(w, "idle-rusty");
+    results.push((
+        peers::RUSTY,
+        burst_then_idle(peers::RUSTY, rusty, "idle-rusty"),
+    ));
 
     let mut table = Table::new(
         "g idle",

@@ -15,9 +15,8 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::alloc;
 use crate::config::Config;
-use crate::peers::{self, HandPool};
+use crate::peers::{self, Execute, HandPool, recv_sum};
 use crate::stats::{Row, Table};
-use crate::tiny::recv_sum;
 use crate::work::{check, tiny, tiny_sum};
 
 pub(crate) fn run(cfg: &Config) -> Vec<Table> {
@@ -73,6 +72,21 @@ fn per_job(n: u64, queue: impl FnOnce()) -> f64 {
     (alloc::current() - before) as f64 / n as f64
 }
 
+/// Heap bytes per job of `n` tiny jobs queued on `pool` behind its `w`
+/// held workers, each job carrying a sender for its result; then releases
+/// the workers, checks every result and shuts the pool down.
+fn executed_bytes<P: Execute>(peer: &str, pool: P, w: usize, n: u64) -> f64 {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut gate = Gate::new();
+    (0..w).for_each(|_| pool.execute(gate.blocker()));
+    gate.wait_started(w);
+    let bytes = per_job(n, || peers::execute_each(&pool, &tx, 0..n, tiny));
+    gate.release();
+    check("g", peer, recv_sum(&rx, n), tiny_sum(n));
+    pool.shut_down();
+    bytes
+}
+
 fn queued_jobs(cfg: &Config) -> Table {
     let n = cfg.size(100_000, 10_000);
     let w = cfg.workers;
@@ -118,57 +132,18 @@ fn queued_jobs(cfg: &Config) -> Table {
     );
     pool.join();
 
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let mut gate = Gate::new();
-    let pool = peers::threadpool(w, "tp");
-    (0..w).for_each(|_| pool.execute(gate.blocker()));
-    gate.wait_started(w);
+    let tp = peers::threadpool(w, "tp");
     row(
         peers::THREADPOOL,
-        per_job(n, || {
-            for i in 0..n {
-                let tx = tx.clone();
-                pool.execute(move || tx.send(tiny(i)).expect("send"));
-            }
-        }),
+        executed_bytes(peers::THREADPOOL, tp, w, n),
     );
-    gate.release();
-    check("g", peers::THREADPOOL, recv_sum(&rx, n), expected);
-    pool.join();
-
-    let mut gate = Gate::new();
-    let pool = peers::rayon(w, "rayon");
-    (0..w).for_each(|_| pool.spawn(gate.blocker()));
-    gate.wait_started(w);
+    let rayon = peers::rayon(w, "rayon");
     row(
         peers::RAYON_SPAWN,
-        per_job(n, || {
-            for i in 0..n {
-                let tx = tx.clone();
-                pool.spawn(move || tx.send(tiny(i)).expect("send"));
-            }
-        }),
+        executed_bytes(peers::RAYON_SPAWN, rayon, w, n),
     );
-    gate.release();
-    check("g", peers::RAYON_SPAWN, recv_sum(&rx, n), expected);
-    drop(pool);
-
-    let mut gate = Gate::new();
-    let pool = peers::rusty(w, "rusty");
-    (0..w).for_each(|_| pool.execute(gate.blocker()));
-    gate.wait_started(w);
-    row(
-        peers::RUSTY,
-        per_job(n, || {
-            for i in 0..n {
-                let tx = tx.clone();
-                pool.execute(move || tx.send(tiny(i)).expect("send"));
-            }
-        }),
-    );
-    gate.release();
-    check("g", peers::RUSTY, recv_sum(&rx, n), expected);
-    pool.shutdown_join();
+    let rusty = peers::rusty(w, "rusty");
+    row(peers::RUSTY, executed_bytes(peers::RUSTY, rusty, w, n));
 
     let mut table = Table::new(
         "g job",

@@ -2,8 +2,9 @@
 //! the hand-rolled floor: N threads looping on a crossbeam receiver, with a
 //! second channel for results.
 
+use std::ops::Range;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -78,6 +79,80 @@ pub(crate) fn rusty(n: usize, name: &str) -> rusty_pool::ThreadPool {
     let pool = rusty_pool::ThreadPool::new_named(name.to_string(), n, n, Duration::from_secs(60));
     pool.start_core_threads();
     pool
+}
+
+/// The peers that run a closure and hand nothing back (threadpool, rayon's
+/// `spawn`, rusty_pool): a job returns its result through a channel whose
+/// sender it captures, their best way.
+pub(crate) trait Execute: Sync {
+    fn execute<F: FnOnce() + Send + 'static>(&self, job: F);
+
+    /// Shuts the pool down, waiting for what it can wait for: threadpool
+    /// for its jobs, rusty_pool for its threads; a rayon pool just drops.
+    fn shut_down(self);
+}
+
+impl Execute for threadpool::ThreadPool {
+    fn execute<F: FnOnce() + Send + 'static>(&self, job: F) {
+        threadpool::ThreadPool::execute(self, job);
+    }
+
+    fn shut_down(self) {
+        self.join();
+    }
+}
+
+impl Execute for rayon::ThreadPool {
+    fn execute<F: FnOnce() + Send + 'static>(&self, job: F) {
+        self.spawn(job);
+    }
+
+    fn shut_down(self) {}
+}
+
+impl Execute for rusty_pool::ThreadPool {
+    fn execute<F: FnOnce() + Send + 'static>(&self, job: F) {
+        rusty_pool::ThreadPool::execute(self, job);
+    }
+
+    fn shut_down(self) {
+        self.shutdown_join();
+    }
+}
+
+/// Puts `job(i)` on `pool` for each `i` in `range`, each job sending its
+/// result on `tx`.
+pub(crate) fn execute_each<P, J>(pool: &P, tx: &Sender<u64>, range: Range<u64>, job: J)
+where
+    P: Execute,
+    J: Fn(u64) -> u64 + Copy + Send + 'static,
+{
+    for i in range {
+        let tx = tx.clone();
+        pool.execute(move || tx.send(job(i)).expect("send"));
+    }
+}
+
+/// Times `job(i)` for every `i < n` on `pool`, put from this thread: from
+/// the first put to the last result in hand. Then shuts the pool down
+/// (untimed). Returns the results' wrapping sum and the time.
+pub(crate) fn time_execute<P, J>(pool: P, n: u64, job: J) -> (u64, Duration)
+where
+    P: Execute,
+    J: Fn(u64) -> u64 + Copy + Send + 'static,
+{
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let t = Instant::now();
+    execute_each(&pool, &tx, 0..n, job);
+    let sum = recv_sum(&rx, n);
+    let elapsed = t.elapsed();
+    pool.shut_down();
+    (sum, elapsed)
+}
+
+/// Receives `n` results; returns their wrapping sum.
+pub(crate) fn recv_sum(rx: &Receiver<u64>, n: u64) -> u64 {
+    (0..n).fold(0u64, |s, _| s.wrapping_add(rx.recv().expect("a result")))
 }
 
 type HandJob<T> = Box<dyn FnOnce() -> T + Send>;

@@ -4,13 +4,12 @@
 //! Timed from before the producers are spawned until the last result is
 //! in hand; the pool is built and shut down outside the timing.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::peers::{self, HandPool};
+use crate::peers::{self, Execute, HandPool, recv_sum};
 use crate::rounds::{contender, interleave, rows};
 use crate::stats::Table;
-use crate::tiny::recv_sum;
 use crate::work::{check, ns_per, tiny, tiny_sum};
 
 const PRODUCERS: u64 = 4;
@@ -64,64 +63,17 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
             ns_per(e, n)
         }),
         contender(peers::THREADPOOL, || {
-            let pool = peers::threadpool(w, "tp");
-            let (tx, rx) = crossbeam_channel::unbounded();
-            let t = Instant::now();
-            let sum = std::thread::scope(|s| {
-                for p in 0..PRODUCERS {
-                    let (pool, tx) = (pool.clone(), tx.clone());
-                    s.spawn(move || {
-                        for i in share(p) {
-                            let tx = tx.clone();
-                            pool.execute(move || tx.send(tiny(i)).expect("send"));
-                        }
-                    });
-                }
-                recv_sum(&rx, n)
-            });
-            let e = t.elapsed();
-            pool.join();
+            let (sum, e) = from_producers(peers::threadpool(w, "tp"), per);
             ok(peers::THREADPOOL, sum);
             ns_per(e, n)
         }),
         contender(peers::RAYON_SPAWN, || {
-            let pool = peers::rayon(w, "rayon");
-            let (tx, rx) = crossbeam_channel::unbounded();
-            let t = Instant::now();
-            let sum = std::thread::scope(|s| {
-                for p in 0..PRODUCERS {
-                    let (pool, tx) = (&pool, tx.clone());
-                    s.spawn(move || {
-                        for i in share(p) {
-                            let tx = tx.clone();
-                            pool.spawn(move || tx.send(tiny(i)).expect("send"));
-                        }
-                    });
-                }
-                recv_sum(&rx, n)
-            });
-            let e = t.elapsed();
+            let (sum, e) = from_producers(peers::rayon(w, "rayon"), per);
             ok(peers::RAYON_SPAWN, sum);
             ns_per(e, n)
         }),
         contender(peers::RUSTY, || {
-            let pool = peers::rusty(w, "rusty");
-            let (tx, rx) = crossbeam_channel::unbounded();
-            let t = Instant::now();
-            let sum = std::thread::scope(|s| {
-                for p in 0..PRODUCERS {
-                    let (pool, tx) = (pool.clone(), tx.clone());
-                    s.spawn(move || {
-                        for i in share(p) {
-                            let tx = tx.clone();
-                            pool.execute(move || tx.send(tiny(i)).expect("send"));
-                        }
-                    });
-                }
-                recv_sum(&rx, n)
-            });
-            let e = t.elapsed();
-            pool.shutdown_join();
+            let (sum, e) = from_producers(peers::rusty(w, "rusty"), per);
             ok(peers::RUSTY, sum);
             ns_per(e, n)
         }),
@@ -142,4 +94,23 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     ));
     vec![table]
+}
+
+/// Times `PRODUCERS` threads putting `per` tiny jobs each on `pool`, the
+/// results collected by this thread: from before the producers are spawned
+/// to the last result in hand. Then shuts the pool down (untimed). Returns
+/// the results' wrapping sum and the time.
+fn from_producers<P: Execute>(pool: P, per: u64) -> (u64, Duration) {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let t = Instant::now();
+    let sum = std::thread::scope(|s| {
+        for p in 0..PRODUCERS {
+            let (pool, tx) = (&pool, tx.clone());
+            s.spawn(move || peers::execute_each(pool, &tx, p * per..(p + 1) * per, tiny));
+        }
+        recv_sum(&rx, per * PRODUCERS)
+    });
+    let elapsed = t.elapsed();
+    pool.shut_down();
+    (sum, elapsed)
 }

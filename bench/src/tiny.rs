@@ -5,10 +5,8 @@
 
 use std::time::Instant;
 
-use crossbeam_channel::Receiver;
-
 use crate::config::Config;
-use crate::peers::{self, HandPool};
+use crate::peers::{self, HandPool, recv_sum};
 use crate::rounds::{contender, interleave, rows};
 use crate::stats::Table;
 use crate::work::{check, ns_per, tiny, tiny_sum};
@@ -69,29 +67,12 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
             ns_per(e, n)
         }),
         contender(peers::THREADPOOL, || {
-            let pool = peers::threadpool(w, "tp");
-            let (tx, rx) = crossbeam_channel::unbounded();
-            let t = Instant::now();
-            for i in 0..n {
-                let tx = tx.clone();
-                pool.execute(move || tx.send(tiny(i)).expect("send"));
-            }
-            let sum = recv_sum(&rx, n);
-            let e = t.elapsed();
-            pool.join();
+            let (sum, e) = peers::time_execute(peers::threadpool(w, "tp"), n, tiny);
             ok(peers::THREADPOOL, sum);
             ns_per(e, n)
         }),
         contender(peers::RAYON_SPAWN, || {
-            let pool = peers::rayon(w, "rayon");
-            let (tx, rx) = crossbeam_channel::unbounded();
-            let t = Instant::now();
-            for i in 0..n {
-                let tx = tx.clone();
-                pool.spawn(move || tx.send(tiny(i)).expect("send"));
-            }
-            let sum = recv_sum(&rx, n);
-            let e = t.elapsed();
+            let (sum, e) = peers::time_execute(peers::rayon(w, "rayon"), n, tiny);
             ok(peers::RAYON_SPAWN, sum);
             ns_per(e, n)
         }),
@@ -110,16 +91,7 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
             ns_per(e, n)
         }),
         contender(peers::RUSTY, || {
-            let pool = peers::rusty(w, "rusty");
-            let (tx, rx) = crossbeam_channel::unbounded();
-            let t = Instant::now();
-            for i in 0..n {
-                let tx = tx.clone();
-                pool.execute(move || tx.send(tiny(i)).expect("send"));
-            }
-            let sum = recv_sum(&rx, n);
-            let e = t.elapsed();
-            pool.shutdown_join();
+            let (sum, e) = peers::time_execute(peers::rusty(w, "rusty"), n, tiny);
             ok(peers::RUSTY, sum);
             ns_per(e, n)
         }),
@@ -141,9 +113,4 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
             .to_string(),
     );
     vec![table]
-}
-
-/// Receives `n` values and adds them up.
-pub(crate) fn recv_sum(rx: &Receiver<u64>, n: u64) -> u64 {
-    (0..n).map(|_| rx.recv().expect("a result")).sum()
 }
