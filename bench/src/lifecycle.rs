@@ -2,7 +2,8 @@
 //! shut the pool down; against the floor of spawning and joining 4 bare
 //! threads (one of which computes the job).
 
-use std::time::Instant;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::peers::{self, HandPool};
@@ -119,6 +120,13 @@ const JOIN: &str = "bare threads: join 4 (one ran the job)";
 const BUILD: &str = "worklight: build";
 const ROUND_TRIP: &str = "worklight: put → result in hand";
 const EXILE: &str = "worklight: exile";
+const WAKE_JOIN: &str = "bare threads: wake 4 parked, join";
+const IDLE_EXILE: &str = "worklight: exile, workers parked";
+
+/// How long the parked-workers rows let the threads sleep before the
+/// timed wake-up: long enough for every one to be parked, and for an idle
+/// core to have gone to sleep too.
+const PARKED: Duration = Duration::from_millis(1);
 
 /// Where the time of one lifecycle goes: the same work as the table above,
 /// each phase timed on its own, for worklight and bare threads.
@@ -139,7 +147,13 @@ fn phases(cfg: &Config) -> Table {
                 spawn += us_per(spawned, 1);
             }
             check("d", peers::BARE, sum, expected);
-            vec![(SPAWN, spawn / n as f64), (JOIN, join / n as f64)]
+            let wake = (0..n).map(|_| wake_parked_bare()).sum::<f64>();
+            let per = |x: f64| x / n as f64;
+            vec![
+                (SPAWN, per(spawn)),
+                (JOIN, per(join)),
+                (WAKE_JOIN, per(wake)),
+            ]
         }),
         contender(peers::WORKLIGHT, || {
             let (mut build, mut trip, mut exile, mut sum) = (0.0, 0.0, 0.0, 0);
@@ -156,11 +170,23 @@ fn phases(cfg: &Config) -> Table {
                 exile += us_per(t.elapsed(), 1);
             }
             check("d", peers::WORKLIGHT, sum, expected);
+            let mut idle = 0.0;
+            for k in 0..n {
+                let pool = worklight::WorkerPool::new(THREADS).expect("build");
+                pool.inbox.put(move || tiny(k)).expect("put");
+                sum += pool.outbox.get().expect("get");
+                std::thread::sleep(PARKED);
+                let t = Instant::now();
+                pool.exile().expect("exile");
+                idle += us_per(t.elapsed(), 1);
+            }
+            check("d", peers::WORKLIGHT, sum, 2 * expected);
             let per = |x: f64| x / n as f64;
             vec![
                 (BUILD, per(build)),
                 (ROUND_TRIP, per(trip)),
                 (EXILE, per(exile)),
+                (IDLE_EXILE, per(idle)),
             ]
         }),
     ];
@@ -180,15 +206,44 @@ fn phases(cfg: &Config) -> Table {
             table.rows.push(Row::new(phase, &v));
         }
     }
-    table.notes.push(
+    table.notes.push(format!(
         "Building a pool costs what spawning its threads costs, and an exile what joining \
          them does; what bare threads never pay is the round trip of a job through a pool \
          whose threads were started before the job existed: the job waits for a worker \
          still starting or parked, and the result for the putting thread to be scheduled \
-         again."
-            .to_string(),
-    );
+         again. The last two rows let the threads sleep {} ms first: 4 bare threads parked \
+         on a std condition variable, woken with `notify_all` and joined, against exiling \
+         a pool whose 4 workers are parked.",
+        PARKED.as_millis()
+    ));
     table
+}
+
+/// Times waking `THREADS` bare threads parked on a condition variable
+/// (for `PARKED`) and joining them: the floor for exiling a pool whose
+/// workers sleep. Returns µs.
+fn wake_parked_bare() -> f64 {
+    let parked = Arc::new((Mutex::new(false), Condvar::new()));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let parked = Arc::clone(&parked);
+            std::thread::spawn(move || {
+                let (go, cv) = &*parked;
+                let mut go = go.lock().expect("lock");
+                while !*go {
+                    go = cv.wait(go).expect("wait");
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(PARKED);
+    let t = Instant::now();
+    *parked.0.lock().expect("lock") = true;
+    parked.1.notify_all();
+    for thread in threads {
+        thread.join().expect("join");
+    }
+    us_per(t.elapsed(), 1)
 }
 
 /// The bare-threads floor: `THREADS` threads, of which the first computes

@@ -186,7 +186,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 self.inbox.release_open(&mut st, self.id);
             }
             self.ctl.advance(Mode::Now);
-            self.wake(&st);
+            self.wake(st);
         }
         self.join_workers(None);
         self.targets.lock().take();
@@ -196,10 +196,13 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         worker::current_pool() == self.id
     }
 
-    /// Wakes every worker to look at the control state again; takes the
-    /// inbox guard to show the change was made under the lock.
-    fn wake(&self, _locked: &MutexGuard<'_, State<K::Item>>) {
-        self.inbox.wake_all();
+    /// Wakes every worker to look at the control state again. Takes the
+    /// inbox guard, under which the caller made the change, and wakes with
+    /// the lock released (see `Inbox::wake_all`).
+    fn wake(&self, st: MutexGuard<'_, State<K::Item>>) {
+        let sleepers = st.sleeping;
+        drop(st);
+        self.inbox.wake_all(sleepers);
         self.ctl.wake.notify_all();
     }
 
@@ -295,7 +298,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 {
                     let st = self.inbox.lock();
                     self.ctl.remove_active();
-                    self.wake(&st);
+                    self.wake(st);
                 }
                 self.thread_exited();
                 Err(e)
@@ -375,7 +378,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 }
             }
         }
-        self.wake(&st);
+        self.wake(st);
         self.stats
             .handed_back
             .fetch_add(unrun.len() as u64, Relaxed);
@@ -508,7 +511,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             } else {
                 Inbox::reserve_for_queued(&st, self.id)
             };
-            self.wake(&st);
+            self.wake(st);
             growth
         };
         if let Some((pool, n)) = growth {
@@ -522,7 +525,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             return 0;
         }
         let n = self.ctl.banish(n);
-        self.wake(&st);
+        self.wake(st);
         n
     }
 

@@ -526,8 +526,19 @@ impl<I> Inbox<I> {
         st.pools -= 1;
     }
 
-    /// Wakes every sleeping worker of every pool (control changes).
-    pub(crate) fn wake_all(&self) {
+    /// Wakes every sleeping worker of every pool (control changes), the
+    /// inbox lock released; `sleepers` is `State::sleeping` as read under
+    /// it. One `notify_one` per sleeper wakes them all at once, where
+    /// `notify_all` (parking_lot's) would requeue them on the inbox lock, to
+    /// be woken one after another as each lets go of it: a chain of
+    /// wake-ups that an exile waited out in full. The closing `notify_all`
+    /// is for a worker of another pool on a shared inbox that began to wait
+    /// meanwhile and may have taken one of those wake-ups; it costs nothing
+    /// when no one waits.
+    pub(crate) fn wake_all(&self, sleepers: usize) {
+        for _ in 0..sleepers {
+            self.shared.ready.notify_one();
+        }
         self.shared.ready.notify_all();
     }
 
