@@ -389,6 +389,32 @@ fn a_worker_spinning_into_a_pause_passes_the_wakeup_to_another_pool() {
     });
 }
 
+/// Claim 3, on exile: an exile wakes its sleeping workers with the inbox
+/// lock released, one notification each (`Inbox::wake_all`). Two pools
+/// share an inbox; whichever worker runs the first job begins to wait again
+/// while the first pool is exiled, and may take one of those wake-ups. The
+/// exile still returns (a sleeper left asleep deadlocks it: verified with
+/// one notification fewer), and the other pool still runs a job put after
+/// it. Loom's condition variable wakes waiters in the order they began to
+/// wait, so a late waiter never takes an earlier one's wake-up here; the
+/// closing `notify_all` in `wake_all` is for a condition variable that
+/// does.
+#[test]
+fn exile_wakes_its_sleepers_while_another_pools_worker_begins_to_wait() {
+    check(3, Deadline::Passes, || {
+        let inbox = Inbox::with_capacity(None);
+        let a = loom_pool_on(inbox.clone(), workers(1), None, None);
+        let b = loom_pool_on(inbox.clone(), workers(1), None, None);
+        inbox.put(|| 1).unwrap();
+        a.exile().expect("exile a");
+        inbox.put(|| 2).unwrap();
+        b.exile().expect("exile b");
+        let (on_a, on_b) = (ran(&a), ran(&b));
+        assert!(on_b.contains(&2), "job 2 can only run on b");
+        assert_eq!(sorted([on_a, on_b].concat()), [1, 2]);
+    });
+}
+
 /// Claim 4: pause racing a put and resume loses no wake-up. The worker is
 /// asleep on the inbox, held in the pause, or on its way to either;
 /// whichever way the three race, after `resume` the job runs: `wait_idle`
