@@ -275,7 +275,7 @@ impl<I> Inbox<I> {
                 drop(st);
                 let segment = Queue::fresh_segment();
                 st = sh.state.lock();
-                st.queue.add_spare(segment);
+                st.queue.recycle(segment);
                 continue;
             }
             st.putters += 1;

@@ -99,12 +99,9 @@ impl<T> Queue<T> {
         VecDeque::from(v)
     }
 
-    /// Keeps `segment` (empty) for the next pushes.
-    pub(crate) fn add_spare(&mut self, segment: VecDeque<T>) {
-        self.recycle(segment);
-    }
-
-    fn recycle(&mut self, segment: VecDeque<T>) {
+    /// Keeps an empty segment for the next pushes, or retires it if there
+    /// are spares enough (or it is too small to serve).
+    pub(crate) fn recycle(&mut self, segment: VecDeque<T>) {
         debug_assert!(segment.is_empty());
         if segment.capacity() == 0 {
             return; // Nothing to free.
@@ -308,7 +305,7 @@ mod tests {
                             *y += 1_000_000;
                         }
                     }
-                    Op::Spare => q.add_spare(Queue::fresh_segment()),
+                    Op::Spare => q.recycle(Queue::fresh_segment()),
                     Op::FreeRetired => {
                         let retired = q.take_retired();
                         prop_assert!(retired.iter().all(|s| s.is_empty()));
@@ -334,7 +331,7 @@ mod tests {
             q.push_back(i);
         }
         assert!(q.needs_segment());
-        q.add_spare(Queue::fresh_segment());
+        q.recycle(Queue::fresh_segment());
         assert!(!q.needs_segment());
         q.push_back(SEGMENT);
         assert!(q.spares.is_empty(), "the push took the spare");
