@@ -20,9 +20,12 @@
 //! - each pool's `Control::wake`: its paused or staggered workers.
 //!
 //! A control change (pause, resume, banish, exile) writes the control fields
-//! and notifies while holding the lock, so a worker either sees the change
-//! before it sleeps or is asleep when the notification comes: no wake-up is
-//! lost and nobody polls.
+//! and reads the number of sleepers while holding the lock, then notifies
+//! with it released: a worker either sees the change under the lock before
+//! it would sleep, or was already asleep and is counted, and so gets a
+//! notification of its own (`Inbox::wake_all`; a closing `notify_all`
+//! covers a worker of another pool that began to wait meanwhile and took
+//! one). No wake-up is lost and nobody polls.
 //!
 //! `unfinished` counts jobs accepted and not yet finished (queued or
 //! running). A worker finishes a job *after* its result or error landed, in
