@@ -369,6 +369,14 @@ fn puts_passing_a_spinning_worker_still_wake_a_sleeper_for_the_work_left() {
     });
 }
 
+/// Two pools of one worker each, sharing one inbox.
+fn two_pools() -> (Inbox<Job<'static, u32>>, WorkerPool<u32>, WorkerPool<u32>) {
+    let inbox = Inbox::with_capacity(None);
+    let a = loom_pool_on(inbox.clone(), workers(1), None, None);
+    let b = loom_pool_on(inbox.clone(), workers(1), None, None);
+    (inbox, a, b)
+}
+
 /// Claim 3, across pools: two pools share an inbox, and a worker of the
 /// first spins, bound to take the next job, when its pool is paused and a
 /// job is put. That put skips waking the second pool's sleeping worker;
@@ -377,9 +385,7 @@ fn puts_passing_a_spinning_worker_still_wake_a_sleeper_for_the_work_left() {
 #[test]
 fn a_worker_spinning_into_a_pause_passes_the_wakeup_to_another_pool() {
     check(3, Deadline::Passes, || {
-        let inbox = Inbox::with_capacity(None);
-        let a = loom_pool_on(inbox.clone(), workers(1), None, None);
-        let b = loom_pool_on(inbox.clone(), workers(1), None, None);
+        let (inbox, a, b) = two_pools();
         a.pause();
         inbox.put(|| 1).unwrap();
         b.wait_idle().expect("wait_idle");
@@ -402,9 +408,7 @@ fn a_worker_spinning_into_a_pause_passes_the_wakeup_to_another_pool() {
 #[test]
 fn exile_wakes_its_sleepers_while_another_pools_worker_begins_to_wait() {
     check(3, Deadline::Passes, || {
-        let inbox = Inbox::with_capacity(None);
-        let a = loom_pool_on(inbox.clone(), workers(1), None, None);
-        let b = loom_pool_on(inbox.clone(), workers(1), None, None);
+        let (inbox, a, b) = two_pools();
         inbox.put(|| 1).unwrap();
         a.exile().expect("exile a");
         inbox.put(|| 2).unwrap();
