@@ -17,7 +17,9 @@
 //! 4. or *steals* half the jobs of the fullest sibling slot,
 //! 5. or, at `Drain`, leaves; otherwise spins briefly with the lock
 //!    released (counted in `spinning`, so that a put need not wake a
-//!    sleeper for the job this worker will take), then sleeps on `ready`
+//!    sleeper for the job this worker will take; how long, see [`Spin`]:
+//!    a new worker the longest, at most [`FRESH_SPIN`], yielding), then
+//!    sleeps on `ready`
 //!    (a self-sizing pool's surplus worker for at most its keep-alive).
 //!
 //! A put that counted on a spinning worker skipped a wake-up, so a worker
@@ -42,6 +44,11 @@ use crate::sync::{Arc, AtomicUsize, Mutex, MutexGuard};
 
 /// The most jobs a worker takes into its slot at once.
 pub(crate) const MAX_BATCH: usize = 16;
+
+/// How long a new worker yields, at most, waiting for its first job before
+/// it parks (see [`Spin::Fresh`]).
+#[cfg(not(loom))]
+const FRESH_SPIN: std::time::Duration = std::time::Duration::from_micros(100);
 
 /// Jobs a worker has taken off the inbox but not started.
 pub(crate) struct Slot<I> {
@@ -77,16 +84,33 @@ impl<I> Slot<I> {
 pub(crate) struct Taker<I> {
     slot: Arc<Slot<I>>,
     finished: usize,
-    /// Whether the worker has run a job since it last slept: only a worker
-    /// in a stream of jobs spins before parking.
-    warm: bool,
+    /// How long the worker spins before it parks.
+    spin: Spin,
+}
+
+/// How long a worker with nothing to take spins (then yields) before it
+/// parks: what it last did says how soon a job is likely to come.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Spin {
+    /// New, with no job taken yet: yields for up to [`FRESH_SPIN`]. A
+    /// pool is built to be given work, so its first jobs usually come
+    /// while its last workers are still being started; a worker that
+    /// parked before them pays a park and a wake-up, and in a pool that
+    /// lives for a few jobs only, that is most of what the pool costs
+    /// beyond its threads. Yielding gives way to the thread that builds
+    /// the pool and puts the jobs.
+    Fresh,
+    /// Has run a job since it last slept: in a stream of jobs.
+    Warm,
+    /// Woke from sleep and found nothing.
+    Cold,
 }
 
 impl<I> Taker<I> {
     /// Counts one job finished (its result or failure has landed).
     pub(crate) fn finished(&mut self) {
         self.finished += 1;
-        self.warm = true;
+        self.spin = Spin::Warm;
     }
 }
 
@@ -110,7 +134,7 @@ impl<I> Inbox<I> {
         Taker {
             slot,
             finished: 0,
-            warm: false,
+            spin: Spin::Fresh,
         }
     }
 
@@ -198,7 +222,7 @@ impl<I> Inbox<I> {
                 spun = true;
                 st.spinning += 1;
                 drop(st);
-                self.spin_for_work(ctl, me.warm);
+                self.spin_for_work(ctl, me.spin);
                 st = self.lock();
                 st.spinning -= 1;
                 continue;
@@ -206,7 +230,7 @@ impl<I> Inbox<I> {
             st.sleeping += 1;
             st = self.shared().ready.wait(st);
             st.sleeping -= 1;
-            me.warm = false;
+            me.spin = Spin::Cold;
         }
     }
 
@@ -310,10 +334,21 @@ impl<I> Inbox<I> {
     /// Spins, then yields, for a bounded while until a job is queued or the
     /// pool leaves `Run` (read without the lock; `take` re-checks under it).
     #[cfg(not(loom))]
-    fn spin_for_work(&self, ctl: &Control, warm: bool) {
-        let (spins, yields) = if warm { (256, 32) } else { (64, 8) };
+    fn spin_for_work(&self, ctl: &Control, spin: Spin) {
+        let idle = || self.queued_hint() == 0 && ctl.mode() == Mode::Run;
+        let (spins, yields) = match spin {
+            Spin::Fresh => {
+                let until = Instant::now() + FRESH_SPIN;
+                while idle() && Instant::now() < until {
+                    std::thread::yield_now();
+                }
+                return;
+            }
+            Spin::Warm => (256, 32),
+            Spin::Cold => (64, 8),
+        };
         for i in 0..spins + yields {
-            if self.queued_hint() > 0 || ctl.mode() != Mode::Run {
+            if !idle() {
                 return;
             }
             if i < spins {
@@ -326,7 +361,7 @@ impl<I> Inbox<I> {
 
     /// Under loom every interleaving is explored anyway: no spinning.
     #[cfg(loom)]
-    fn spin_for_work(&self, _ctl: &Control, _warm: bool) {}
+    fn spin_for_work(&self, _ctl: &Control, _spin: Spin) {}
 
     /// Waits on the pool's own condition variable until `deadline` (a
     /// staggered worker's delay), an immediate exile, or a draining exile
