@@ -32,6 +32,9 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
         contender(peers::BARE, || {
             cycles(peers::BARE, &|k| join_bare(spawn_bare(k)))
         }),
+        contender(peers::BARE_NAMED, || {
+            cycles(peers::BARE_NAMED, &|k| join_bare(spawn_bare_named(k)))
+        }),
         contender(peers::WORKLIGHT, || {
             cycles(peers::WORKLIGHT, &|k| {
                 let pool = worklight::WorkerPool::new(THREADS).expect("build");
@@ -102,9 +105,17 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
         row.extra = match row.name {
             peers::THREADPOOL | peers::RUSTY => "no: detached on drop".to_string(),
             peers::RAYON_SCOPE => "yes (`build_scoped`)".to_string(),
+            peers::BARE_NAMED => "yes (named, as a pool's workers are)".to_string(),
             _ => "yes".to_string(),
         };
     }
+    table.notes.push(format!(
+        "{}: the same 4 threads, each given a name with \
+         `std::thread::Builder::name` as worklight names its workers (and the \
+         hand-rolled pool and rusty_pool theirs here): the floor for a pool \
+         whose threads have names.",
+        peers::BARE_NAMED
+    ));
     table.notes.push(
         "threadpool and rusty_pool cannot join their threads: dropping the pool only \
          disconnects its channel, so their figures leave out thread exit and are not \
@@ -251,6 +262,18 @@ fn wake_parked_bare() -> f64 {
 fn spawn_bare(k: u64) -> Vec<std::thread::JoinHandle<u64>> {
     (0..THREADS as u64)
         .map(|j| std::thread::spawn(move || if j == 0 { tiny(k) } else { 0 }))
+        .collect()
+}
+
+/// [`spawn_bare`] with each thread named.
+fn spawn_bare_named(k: u64) -> Vec<std::thread::JoinHandle<u64>> {
+    (0..THREADS as u64)
+        .map(|j| {
+            std::thread::Builder::new()
+                .name(format!("bare-{j}"))
+                .spawn(move || if j == 0 { tiny(k) } else { 0 })
+                .expect("spawn")
+        })
         .collect()
 }
 

@@ -18,6 +18,8 @@ pub(crate) const RAYON_SPAWN: &str = "rayon spawn";
 pub(crate) const RAYON_SCOPE: &str = "rayon::scope";
 pub(crate) const RUSTY: &str = "rusty_pool";
 pub(crate) const BARE: &str = "bare threads";
+/// Bare threads with names: the floor for a pool that names its threads.
+pub(crate) const BARE_NAMED: &str = "bare threads, named";
 pub(crate) const STD_SCOPE: &str = "std::thread::scope";
 pub(crate) const SERIAL: &str = "serial (1 thread)";
 
