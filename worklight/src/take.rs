@@ -90,7 +90,7 @@ pub(crate) struct Taker<I> {
 
 /// How long a worker with nothing to take spins (then yields) before it
 /// parks: what it last did says how soon a job is likely to come.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Spin {
     /// New, with no job taken yet: yields for up to [`FRESH_SPIN`]. A
     /// pool is built to be given work, so its first jobs usually come
