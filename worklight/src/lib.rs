@@ -85,6 +85,7 @@ mod kind;
 mod metrics;
 mod outbox;
 mod pool;
+mod put;
 mod queue;
 mod scope;
 mod sink;

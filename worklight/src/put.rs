@@ -1,0 +1,263 @@
+//! The putting side of the inbox: `put`, `try_put`, `put_timeout` and
+//! `put_all`.
+//!
+//! # Protocol
+//!
+//! A put takes the inbox lock, refuses at once if the inbox is closed,
+//! waits on `space` while a bounded inbox is full (counted in `putters`;
+//! a worker that takes a job wakes one, closing wakes all and they get
+//! their job back), and queues the job with the next id. Before it lets
+//! go of the lock (`after_put`) it wakes one sleeper per job beyond the
+//! workers spinning with the lock released — each of those is bound to
+//! take the lock again and find a job before it sleeps (see `take.rs`) —
+//! and asks each self-sizing pool fed by the inbox whether to grow, which
+//! it then does with the lock released.
+//!
+//! The queue grows in segments (see `queue.rs`). A put that needs a new
+//! one makes it with the lock released and retries, so that the other
+//! putters and the workers never wait on the allocator; `put_all` fills
+//! its own segments before it takes the lock and hands them over whole.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use crate::error::{PutError, PutTimeoutError, TryPutError};
+use crate::inbox::{Entry, Grow, Inbox, State};
+use crate::job::{IntoJob, JobId};
+use crate::queue::Queue;
+use crate::sync::{Arc, MutexGuard};
+
+/// How long a put waits for room in a full bounded inbox.
+enum Wait {
+    No,
+    Forever,
+    Until(Instant),
+}
+
+/// Why a put handed its job back.
+enum Refused {
+    Full,
+    Timeout,
+    Closed,
+}
+
+impl<I> Inbox<I> {
+    /// Puts a job, waiting for room if the inbox is bounded and full.
+    /// Returns the job's id; hands the job back if the inbox is closed.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::new(1).unwrap();
+    /// let id = pool.inbox.put(|| 2 + 2).unwrap();
+    /// pool.exile().unwrap();
+    /// assert_eq!(pool.outbox.get(), Ok(4));
+    /// assert!(pool.inbox.put(|| 0).is_err());
+    /// # let _ = id;
+    /// ```
+    pub fn put(&self, job: impl IntoJob<I>) -> Result<JobId, PutError<I>> {
+        self.put_with(job.into_job(), Wait::Forever)
+            .map_err(|(job, _)| PutError(job))
+    }
+
+    /// Puts a job if there is room now; hands it back if the inbox is full
+    /// or closed.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder().workers(1).capacity(1).paused().build().unwrap();
+    /// assert!(pool.inbox.try_put(|| 1).is_ok());
+    /// let full = pool.inbox.try_put(|| 2).unwrap_err();
+    /// assert_eq!(full.into_inner().run(&mut ()).unwrap(), 2);
+    /// ```
+    pub fn try_put(&self, job: impl IntoJob<I>) -> Result<JobId, TryPutError<I>> {
+        self.put_with(job.into_job(), Wait::No)
+            .map_err(|(job, why)| match why {
+                Refused::Closed => TryPutError::Closed(job),
+                Refused::Full | Refused::Timeout => TryPutError::Full(job),
+            })
+    }
+
+    /// Puts a job, waiting at most `timeout` for room; hands it back on
+    /// timeout or if the inbox is closed.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let pool = worklight::WorkerPool::builder().workers(1).capacity(1).build().unwrap();
+    /// assert!(pool.inbox.put_timeout(|| 1, Duration::from_secs(5)).is_ok());
+    /// ```
+    pub fn put_timeout(
+        &self,
+        job: impl IntoJob<I>,
+        timeout: Duration,
+    ) -> Result<JobId, PutTimeoutError<I>> {
+        let wait = match Instant::now().checked_add(timeout) {
+            Some(deadline) => Wait::Until(deadline),
+            None => Wait::Forever,
+        };
+        self.put_with(job.into_job(), wait)
+            .map_err(|(job, why)| match why {
+                Refused::Closed => PutTimeoutError::Closed(job),
+                Refused::Full | Refused::Timeout => PutTimeoutError::Timeout(job),
+            })
+    }
+
+    fn put_with(&self, item: I, wait: Wait) -> Result<JobId, (I, Refused)> {
+        let sh = self.shared();
+        let mut st = sh.state.lock();
+        loop {
+            if st.closed {
+                return Err((item, Refused::Closed));
+            }
+            let full = st.capacity.is_some_and(|cap| st.queue.len() >= cap);
+            if !full {
+                if !st.queue.needs_segment() {
+                    break;
+                }
+                // The queue needs a new segment: make it (and fault its
+                // pages in) with the lock released, so that the other
+                // putters and the workers do not wait on the allocator.
+                drop(st);
+                let segment = Queue::fresh_segment();
+                st = sh.state.lock();
+                st.queue.recycle(segment);
+                continue;
+            }
+            st.putters += 1;
+            let timed_out = match wait {
+                Wait::No => {
+                    st.putters -= 1;
+                    return Err((item, Refused::Full));
+                }
+                Wait::Forever => {
+                    st = sh.space.wait(st);
+                    false
+                }
+                Wait::Until(deadline) => {
+                    let (g, t) = sh.space.wait_until(st, deadline);
+                    st = g;
+                    t
+                }
+            };
+            st.putters -= 1;
+            if timed_out && !st.closed && st.capacity.is_some_and(|c| st.queue.len() >= c) {
+                return Err((item, Refused::Timeout));
+            }
+        }
+        let id = Self::accept(&mut st, item);
+        self.after_put(st, 1);
+        Ok(id)
+    }
+
+    /// Puts many jobs with one acquisition of the inbox lock: the cheapest
+    /// way to queue a pile of small jobs. Returns how many were put. A
+    /// bounded inbox takes them as room frees, waiting like `put`. If the
+    /// inbox is (or becomes) closed, the jobs not put are handed back; those
+    /// already put run as usual. Ids are not returned: use `put` (or labels)
+    /// when you need to match failures to jobs.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::new(2).unwrap();
+    /// let n = pool.inbox.put_all((0..1000u64).map(|i| move || i)).unwrap();
+    /// assert_eq!(n, 1000);
+    /// pool.exile().unwrap();
+    /// assert_eq!(pool.outbox.iter().sum::<u64>(), 499_500);
+    /// let refused = pool.inbox.put_all([|| 1u64, || 2]).unwrap_err();
+    /// assert_eq!(refused.into_inner().len(), 2);
+    /// ```
+    pub fn put_all<J: IntoJob<I>>(
+        &self,
+        jobs: impl IntoIterator<Item = J>,
+    ) -> Result<usize, PutError<Vec<I>>> {
+        // Converted before the lock is taken: the caller's iterator may be
+        // slow. Numbered under the lock, where ids follow the queue's order.
+        let mut items = Queue::new();
+        for job in jobs {
+            let item = job.into_job();
+            items.push_back(Entry { id: JobId(0), item });
+        }
+        let total = items.len();
+        let sh = self.shared();
+        let mut st = sh.state.lock();
+        loop {
+            if st.closed {
+                return Err(PutError(items.take_all().map(|e| e.item).collect()));
+            }
+            let room = st
+                .capacity
+                .map_or(usize::MAX, |c| c.saturating_sub(st.queue.len()));
+            if room >= items.len() {
+                // Everything fits: the segments change hands, nothing is copied.
+                let n = items.len();
+                for entry in items.iter_mut() {
+                    entry.id = Self::number(&mut st);
+                }
+                st.unfinished += n;
+                st.queue.append(&mut items);
+                self.after_put(st, n);
+                return Ok(total);
+            }
+            for _ in 0..room {
+                if let Some(entry) = items.pop_front() {
+                    Self::accept(&mut st, entry.item);
+                }
+            }
+            if room > 0 && st.sleeping > 0 {
+                sh.ready.notify_all();
+            }
+            st.putters += 1;
+            st = sh.space.wait(st);
+            st.putters -= 1;
+        }
+    }
+
+    /// Queues one job (inbox lock held, room checked).
+    fn accept(st: &mut State<I>, item: I) -> JobId {
+        let id = Self::number(st);
+        st.unfinished += 1;
+        st.queue.push_back(Entry { id, item });
+        id
+    }
+
+    /// The next job's id (inbox lock held).
+    fn number(st: &mut State<I>) -> JobId {
+        let id = JobId(st.next_id);
+        st.next_id += 1;
+        id
+    }
+
+    /// After `n` jobs were queued: wake sleepers for the jobs that the
+    /// spinning workers will not take, let self-sizing pools grow.
+    fn after_put(&self, st: MutexGuard<'_, State<I>>, n: usize) {
+        let sh = self.shared();
+        sh.len.store(st.queue.len(), Relaxed);
+        let wake = n.saturating_sub(st.spinning);
+        if st.sleeping > 0 && wake > 0 {
+            if wake >= st.sleeping {
+                sh.ready.notify_all();
+            } else {
+                for _ in 0..wake {
+                    sh.ready.notify_one();
+                }
+            }
+        }
+        if !st.growers.is_empty() {
+            let growth = Self::reserve_growth(&st, n);
+            drop(st);
+            for (pool, n) in growth {
+                pool.grow(n);
+            }
+        }
+    }
+
+    /// Asks each self-sizing pool whether to grow (inbox lock held).
+    fn reserve_growth(st: &State<I>, steps: usize) -> Vec<(Arc<dyn Grow>, usize)> {
+        let mut growth = Vec::new();
+        for (_, pool) in &st.growers {
+            if let Some(pool) = pool.upgrade() {
+                let n = pool.reserve(st.queue.len(), steps);
+                if n > 0 {
+                    growth.push((pool, n));
+                }
+            }
+        }
+        growth
+    }
+}
