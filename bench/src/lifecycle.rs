@@ -30,10 +30,10 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
 
     let mut contenders = [
         contender(peers::BARE, || {
-            cycles(peers::BARE, &|k| join_bare(spawn_bare(k)))
+            cycles(peers::BARE, &|k| join_bare(spawn_bare(k, false)))
         }),
         contender(peers::BARE_NAMED, || {
-            cycles(peers::BARE_NAMED, &|k| join_bare(spawn_bare_named(k)))
+            cycles(peers::BARE_NAMED, &|k| join_bare(spawn_bare(k, true)))
         }),
         contender(peers::WORKLIGHT, || {
             cycles(peers::WORKLIGHT, &|k| {
@@ -150,7 +150,7 @@ fn phases(cfg: &Config) -> Table {
             let (mut spawn, mut join, mut sum) = (0.0, 0.0, 0);
             for k in 0..n {
                 let t = Instant::now();
-                let threads = spawn_bare(k);
+                let threads = spawn_bare(k, false);
                 let spawned = t.elapsed();
                 let t = Instant::now();
                 sum += join_bare(threads);
@@ -258,19 +258,17 @@ fn wake_parked_bare() -> f64 {
 }
 
 /// The bare-threads floor: `THREADS` threads, of which the first computes
-/// job `k`.
-fn spawn_bare(k: u64) -> Vec<std::thread::JoinHandle<u64>> {
-    (0..THREADS as u64)
-        .map(|j| std::thread::spawn(move || if j == 0 { tiny(k) } else { 0 }))
-        .collect()
-}
-
-/// [`spawn_bare`] with each thread named.
-fn spawn_bare_named(k: u64) -> Vec<std::thread::JoinHandle<u64>> {
+/// job `k`; each given a name if `named`.
+fn spawn_bare(k: u64, named: bool) -> Vec<std::thread::JoinHandle<u64>> {
     (0..THREADS as u64)
         .map(|j| {
-            std::thread::Builder::new()
-                .name(format!("bare-{j}"))
+            let builder = std::thread::Builder::new();
+            let builder = if named {
+                builder.name(format!("bare-{j}"))
+            } else {
+                builder
+            };
+            builder
                 .spawn(move || if j == 0 { tiny(k) } else { 0 })
                 .expect("spawn")
         })
