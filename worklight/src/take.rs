@@ -19,8 +19,8 @@
 //!    released (counted in `spinning`, so that a put need not wake a
 //!    sleeper for the job this worker will take; how long, see [`Spin`]:
 //!    a new worker the longest, at most [`FRESH_SPIN`], yielding), then
-//!    sleeps on `ready`
-//!    (a self-sizing pool's surplus worker for at most its keep-alive).
+//!    sleeps on `ready` (a self-sizing pool's surplus worker for at most
+//!    its keep-alive).
 //!
 //! A put that counted on a spinning worker skipped a wake-up, so a worker
 //! back from spinning owes one: it either takes a job (and wakes a sleeper
@@ -90,7 +90,7 @@ pub(crate) struct Taker<I> {
 
 /// How long a worker with nothing to take spins (then yields) before it
 /// parks: what it last did says how soon a job is likely to come.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 enum Spin {
     /// New, with no job taken yet: yields for up to [`FRESH_SPIN`]. A
     /// pool is built to be given work, so its first jobs usually come
@@ -217,8 +217,8 @@ impl<I> Inbox<I> {
             if !spun {
                 // A job often comes within a microsecond: spin briefly
                 // before parking, so that a steady stream of puts does not
-                // pay a wake-up per job. A worker in such a stream spins
-                // longer than one that has been idle.
+                // pay a wake-up per job. How long depends on what the
+                // worker last did (`Spin`).
                 spun = true;
                 st.spinning += 1;
                 drop(st);
