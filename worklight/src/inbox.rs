@@ -95,8 +95,9 @@ pub(crate) struct Shared<I> {
 /// Every pool has one (`pool.inbox`). A caller may also make one and hand it
 /// to several pools ([`Builder::inbox`](crate::Builder::inbox)), or feed it
 /// from other threads: clones share the queue. Jobs leave the queue in the
-/// order they were put (a worker may take a few at once from an unbounded
-/// inbox, and starts them in that order). The inbox closes when the last
+/// order they were put (a worker may take a batch at once from an
+/// unbounded inbox, and starts them in that order; idle workers steal from
+/// it). The inbox closes when the last
 /// pool it feeds is exiled; after that every `put` hands its job back.
 ///
 /// ```

@@ -22,6 +22,12 @@
 //!
 //! Loom allows five threads per model, the test's own included; the
 //! models stay within that, helper and re-grown workers counted.
+//!
+//! Under loom a queue segment holds two jobs (`queue::SEGMENT`), and a
+//! worker whose share of the queue is a segment takes it whole
+//! (`take::WHOLE_SEGMENT_SHARE`): a lone worker that finds three jobs
+//! queued takes the first two that way, so the models with a batch cover
+//! the whole-segment path too.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -288,8 +294,9 @@ fn banished_worker_puts_its_batch_back_for_the_exile() {
                 1
             })
         };
-        // One lock acquisition: the worker takes job 1 and jobs 2 and 3
-        // into its slot.
+        // One lock acquisition: the worker takes job 1 and job 2 into its
+        // slot, the two as one whole segment (see the module docs); job 3
+        // stays queued.
         pool.inbox
             .put_all([first, Job::new(|| 2), Job::new(|| 3)])
             .unwrap();

@@ -13,7 +13,10 @@
 //!    wait on `Control::wake` while paused,
 //! 3. *refills*: moves a batch — its share of the queue, at most
 //!    [`MAX_BATCH`] — from the inbox into its slot, taking the first job
-//!    (and wakes a sleeper if work is left, in the queue or the batch),
+//!    (and wakes a sleeper if work is left, in the queue or the batch).
+//!    From a long queue ([`WHOLE_SEGMENT_SHARE`]) the batch is the queue's
+//!    front segment, which changes hands whole: no job is read under the
+//!    lock but the first,
 //! 4. or *steals* half the jobs of the fullest sibling slot,
 //! 5. or, at `Drain`, leaves; otherwise spins briefly with the lock
 //!    released (counted in `spinning`, so that a put need not wake a
@@ -42,8 +45,23 @@ use crate::control::{Control, Mode};
 use crate::inbox::{Entry, Inbox, State};
 use crate::sync::{Arc, AtomicUsize, Mutex, MutexGuard};
 
-/// The most jobs a worker takes into its slot at once.
+/// The most jobs a worker takes into its slot at once, but for a whole
+/// segment from a long queue (see [`WHOLE_SEGMENT_SHARE`]).
 pub(crate) const MAX_BATCH: usize = 16;
+
+/// A worker whose share of the queue is at least this long takes the
+/// queue's front segment (up to [`SEGMENT`] jobs) into its slot whole,
+/// without copying a job. Two segments, so that a worker never takes more
+/// than half its share, and idle siblings steal from a full slot.
+///
+/// [`SEGMENT`]: crate::queue::SEGMENT
+#[cfg(not(loom))]
+pub(crate) const WHOLE_SEGMENT_SHARE: usize = 2 * crate::queue::SEGMENT;
+
+/// Under loom, one segment of two jobs: a model's worker that finds three
+/// queued takes the first two whole.
+#[cfg(loom)]
+pub(crate) const WHOLE_SEGMENT_SHARE: usize = crate::queue::SEGMENT;
 
 /// How long a new worker yields, at most, waiting for its first job before
 /// it parks (see [`Spin::Fresh`]).
@@ -69,6 +87,21 @@ impl<I> Slot<I> {
 
     pub(crate) fn len(&self) -> usize {
         self.len.load(Relaxed)
+    }
+
+    /// Frees the room of a whole segment taken from a long queue, once the
+    /// slot is empty: an idle worker keeps no more than a batch's room.
+    /// Inbox lock released.
+    fn release_room(&self) {
+        if self.len() > 0 {
+            return;
+        }
+        let mut items = self.items.lock();
+        if items.is_empty() && items.capacity() > MAX_BATCH {
+            let room = std::mem::take(&mut *items);
+            drop(items);
+            drop(room);
+        }
     }
 
     /// Takes every job out of the slot.
@@ -222,6 +255,7 @@ impl<I> Inbox<I> {
                 spun = true;
                 st.spinning += 1;
                 drop(st);
+                me.slot.release_room();
                 self.spin_for_work(ctl, me.spin);
                 st = self.lock();
                 st.spinning -= 1;
@@ -237,19 +271,26 @@ impl<I> Inbox<I> {
     /// Moves this worker's share of the queue into its slot; returns the
     /// first job. Inbox lock held.
     fn refill(&self, st: &mut State<I>, ctl: &Control, me: &Taker<I>) -> Option<Entry<I>> {
-        let first = st.queue.pop_front()?;
         // A bounded inbox hands out one job at a time, so that its bound
         // covers every job not yet started.
         let share = match st.capacity {
             Some(_) => 0,
-            None => st.queue.len() / ctl.active().max(1),
+            None => st.queue.len().saturating_sub(1) / ctl.active().max(1),
         };
-        let batch = share.min(MAX_BATCH - 1);
-        if batch > 0 {
+        let (first, batch) = if share == 0 {
+            (st.queue.pop_front()?, 0)
+        } else {
             let mut items = me.slot.items.lock();
-            st.queue.move_front_to(batch, &mut items);
+            let first = if share >= WHOLE_SEGMENT_SHARE && st.queue.take_front_segment(&mut items) {
+                items.pop_front()
+            } else {
+                let first = st.queue.pop_front();
+                st.queue.move_front_to(share.min(MAX_BATCH - 1), &mut items);
+                first
+            };
             me.slot.len.store(items.len(), Relaxed);
-        }
+            (first?, items.len())
+        };
         if st.sleeping > 0 && (batch > 0 || !st.queue.is_empty()) {
             // Work is left, in the queue or in this batch for stealing: pass
             // the wake-up on, which a put skips when a spinning worker (this
@@ -379,5 +420,87 @@ impl<I> Inbox<I> {
                 break;
             }
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{MAX_BATCH, Taken, WHOLE_SEGMENT_SHARE};
+    use crate::control::Control;
+    use crate::inbox::Inbox;
+    use crate::queue::SEGMENT;
+
+    /// An inbox of `n` numbered items, one worker taking from it.
+    fn inbox_of(n: usize) -> (Inbox<usize>, Control, super::Taker<usize>) {
+        let inbox = Inbox::new();
+        inbox.put_all(0..n).unwrap();
+        let ctl = Control::new(false, None);
+        ctl.add_active(1);
+        let taker = inbox.taker();
+        (inbox, ctl, taker)
+    }
+
+    fn take(inbox: &Inbox<usize>, ctl: &Control, me: &mut super::Taker<usize>) -> usize {
+        match inbox.take(ctl, me) {
+            Taken::Job(entry) => entry.item,
+            _ => panic!("a queued job was not handed out"),
+        }
+    }
+
+    #[test]
+    fn a_long_queue_hands_its_front_segment_over_whole() {
+        let n = WHOLE_SEGMENT_SHARE + 1 + 3 * SEGMENT;
+        let (inbox, ctl, mut me) = inbox_of(n);
+        assert_eq!(take(&inbox, &ctl, &mut me), 0);
+        assert_eq!(me.slot.len(), SEGMENT - 1, "the rest of the segment");
+        assert_eq!(inbox.len(), n - 1, "the slot's jobs still count");
+        // The worker runs the segment's jobs from its slot, in order.
+        for i in 1..n {
+            assert_eq!(take(&inbox, &ctl, &mut me), i);
+        }
+        assert_eq!(inbox.len(), 0);
+        assert!(me.slot.items.lock().capacity() >= SEGMENT - 1);
+        me.slot.release_room();
+        assert_eq!(
+            me.slot.items.lock().capacity(),
+            0,
+            "an idle slot keeps no segment"
+        );
+    }
+
+    #[test]
+    fn a_short_queue_hands_out_a_batch() {
+        let (inbox, ctl, mut me) = inbox_of(WHOLE_SEGMENT_SHARE);
+        assert_eq!(take(&inbox, &ctl, &mut me), 0);
+        assert_eq!(me.slot.len(), MAX_BATCH - 1);
+        for i in 1..WHOLE_SEGMENT_SHARE {
+            assert_eq!(take(&inbox, &ctl, &mut me), i);
+        }
+    }
+
+    #[test]
+    fn a_sibling_steals_half_of_a_whole_segment() {
+        let (inbox, ctl, mut me) = inbox_of(WHOLE_SEGMENT_SHARE + 1);
+        ctl.add_active(1);
+        let mut sibling = inbox.taker();
+        // Two workers: each one's share is half the queue.
+        let n = 4 * WHOLE_SEGMENT_SHARE + 1;
+        inbox.put_all(WHOLE_SEGMENT_SHARE + 1..n).unwrap();
+        assert_eq!(take(&inbox, &ctl, &mut me), 0);
+        let mine = me.slot.len();
+        assert_eq!(mine, SEGMENT - 1);
+        // The sibling works the queue off, then steals from the full slot.
+        let mut got = vec![0];
+        while inbox.len() > mine {
+            got.push(take(&inbox, &ctl, &mut sibling));
+        }
+        let before = me.slot.len();
+        got.push(take(&inbox, &ctl, &mut sibling));
+        assert_eq!(me.slot.len(), before - before.div_ceil(2), "half stolen");
+        while !inbox.is_empty() {
+            got.push(take(&inbox, &ctl, &mut me));
+        }
+        got.sort_unstable();
+        assert_eq!(got, (0..n).collect::<Vec<_>>(), "every job once");
     }
 }

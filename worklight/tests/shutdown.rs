@@ -47,6 +47,25 @@ fn exile_runs_every_queued_job_once_and_joins_every_worker() {
     assert_eq!((m.completed, m.handed_back, m.alive), (N as u64, 0, 0));
 }
 
+/// Exiles `pool` now while `hold` keeps its worker busy, and releases the
+/// held job once the exile has taken the queue off: `is_exiled` takes the
+/// inbox lock that the exile holds while it marks the pool and empties the
+/// inbox.
+fn exile_now_then_release(
+    pool: &WorkerPool<usize>,
+    hold: &Hold,
+) -> Vec<worklight::Job<'static, usize>> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !pool.is_exiled() {
+                std::thread::yield_now();
+            }
+            hold.release();
+        });
+        pool.exile_now().unwrap()
+    })
+}
+
 #[test]
 fn exile_now_finishes_running_jobs_and_hands_back_the_rest() {
     let ledger = Ledger::new();
@@ -64,18 +83,7 @@ fn exile_now_finishes_running_jobs_and_hands_back_the_rest() {
         pool.inbox.put(ledger.job(i)).unwrap();
     }
 
-    let unrun = std::thread::scope(|s| {
-        // Release the running job once the exile has taken the queue off:
-        // `is_exiled` takes the inbox lock that the exile holds while it
-        // marks the pool and empties the inbox.
-        s.spawn(|| {
-            while !pool.is_exiled() {
-                std::thread::yield_now();
-            }
-            hold.release();
-        });
-        pool.exile_now().unwrap()
-    });
+    let unrun = exile_now_then_release(&pool, &hold);
 
     assert_eq!(threads.live(), 0, "exile_now returned before joining");
     assert_eq!(ledger.runs(), 1, "only the running job may run");
@@ -88,6 +96,33 @@ fn exile_now_finishes_running_jobs_and_hands_back_the_rest() {
     assert_eq!(sorted(rerun), range(N));
     assert_eq!(ledger.runs(), N);
     assert_eq!(ledger.drops(), N);
+}
+
+/// From a queue this long a worker takes a whole segment of jobs into its
+/// slot at once: the exile must find them there.
+#[test]
+fn exile_now_hands_back_the_jobs_a_worker_took_from_a_long_queue() {
+    const LONG: usize = 2_000;
+    let ledger = Ledger::new();
+    let pool = WorkerPool::builder().workers(1).paused().build().unwrap();
+    let hold = Hold::new();
+    pool.inbox.put(hold.job(&ledger, 0)).unwrap();
+    for i in 1..=LONG {
+        pool.inbox.put(ledger.job(i)).unwrap();
+    }
+    pool.resume();
+    hold.wait_started(1);
+    assert_eq!(pool.inbox.len(), LONG, "queued or in the worker's slot");
+
+    let unrun = exile_now_then_release(&pool, &hold);
+
+    assert_eq!(ledger.runs(), 1, "only the held job ran");
+    assert_eq!(unrun.len(), LONG);
+    // Handed back in the order they were put.
+    let rerun: Vec<usize> = unrun.into_iter().map(|j| j.run(&mut ()).unwrap()).collect();
+    assert_eq!(rerun, (1..=LONG).collect::<Vec<_>>());
+    assert_eq!(ledger.runs(), LONG + 1);
+    assert_eq!(ledger.drops(), LONG + 1);
 }
 
 #[test]
