@@ -20,7 +20,9 @@
 //! pool waits for the others only by counting their operations.
 //!
 //! The seed is fixed; `WORKLIGHT_CHAOS_SEED=<u64>` picks another one. A run
-//! puts 1.5 million jobs, `WORKLIGHT_CHAOS=long` ten million.
+//! puts 1.5 million jobs, `WORKLIGHT_CHAOS=long` ten million. A case that
+//! runs past [`CASE_GUARD`] (a lost job or wake-up leaves a pool that never
+//! finishes) ends the test with that case's description instead of hanging.
 //!
 //! `ledger.rs` holds the jobs and the accounting; `exile_paths.rs` covers
 //! each exile path once, deterministically, with the same accounting.
@@ -504,6 +506,37 @@ fn run_case(case: &Case, jobs: u32) -> Result<Tally, TestCaseError> {
     Ok(tally)
 }
 
+/// How long one case may run before the test fails instead of hanging: a
+/// lost job or a lost wake-up shows as a pool that never finishes its work,
+/// and a `wait_idle` or an exile that never returns. Cases take well under
+/// a second.
+const CASE_GUARD: Duration = Duration::from_secs(60);
+
+/// A thread that ends the test process, naming the case, if no case
+/// starts for [`CASE_GUARD`]; each case sends its description as it
+/// starts. Dropping the sender stops it.
+fn watchdog() -> std::sync::mpsc::Sender<String> {
+    use std::sync::mpsc::RecvTimeoutError;
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut case = String::from("(none yet)");
+        loop {
+            match rx.recv_timeout(CASE_GUARD) {
+                Ok(next) => case = next,
+                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => {
+                    // Straight to the process's stderr: the test harness
+                    // captures `eprintln!`, and the exit discards it.
+                    let msg = format!("chaos: a case ran past {CASE_GUARD:?}, hung: {case}\n");
+                    let _ = std::io::Write::write_all(&mut std::io::stderr(), msg.as_bytes());
+                    std::process::exit(101);
+                }
+            }
+        }
+    });
+    tx
+}
+
 fn chaos_seed() -> [u8; 32] {
     let seed: u64 = match std::env::var("WORKLIGHT_CHAOS_SEED") {
         Ok(s) => s
@@ -540,11 +573,14 @@ fn chaos() {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &chaos_seed());
     let mut runner = TestRunner::new_with_rng(config, rng);
     let total = Mutex::new(Tally::default());
+    let watchdog = watchdog();
     let result = runner.run(&case(), |case| {
+        watchdog.send(format!("{case:?}")).unwrap();
         let t = run_case(&case, jobs)?;
         total.lock().unwrap().add(t);
         Ok(())
     });
+    drop(watchdog);
     if let Err(e) = result {
         panic!("{e}");
     }
