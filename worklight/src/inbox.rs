@@ -86,7 +86,8 @@ pub(crate) struct Shared<I> {
     pub(crate) ready: Condvar,
     pub(crate) space: Condvar,
     idle: Condvar,
-    /// Mirror of the queue's length, for metrics without the lock.
+    /// Mirror of the queue's length, read without the lock by spinning
+    /// workers (`queued_hint`).
     pub(crate) len: AtomicUsize,
 }
 

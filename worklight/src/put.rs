@@ -199,6 +199,8 @@ impl<I> Inbox<I> {
                     Self::accept(&mut st, entry.item);
                 }
             }
+            // Spinning workers look at the mirror for jobs to take.
+            self.queue_grew(&st);
             if room > 0 && st.sleeping > 0 {
                 sh.ready.notify_all();
             }
