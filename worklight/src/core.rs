@@ -36,12 +36,43 @@ use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
 use crate::worker;
 
 /// Starts a thread with the given settings running `body`; returns its
-/// handle when the thread must be joined by the pool (owned pools), `None`
-/// when someone else joins it (scoped pools: the scope).
-pub(crate) type SpawnFn<'a> = dyn Fn(std::thread::Builder, Box<dyn FnOnce() + Send + 'a>) -> io::Result<Option<JoinHandle<()>>>
+/// handle for the exile to join, or `None` when the thread has none (the
+/// loom models'), which the exile then waits for through `exited`.
+pub(crate) type SpawnFn<'a> = dyn Fn(std::thread::Builder, Box<dyn FnOnce() + Send + 'a>) -> io::Result<Option<Handle<'a>>>
     + Send
     + Sync
     + 'a;
+
+/// A worker thread's handle: a `JoinHandle`, or a scoped pool's
+/// `ScopedJoinHandle`. Joining a thread waits for its exit directly, with
+/// no wake-up through `exited`.
+pub(crate) type Handle<'a> = Box<dyn Joinable + 'a>;
+
+pub(crate) trait Joinable: Send {
+    fn is_finished(&self) -> bool;
+    /// Waits for the thread to exit. Workers catch every panic of user
+    /// code; a join error would be a bug in the pool itself, and there is
+    /// nothing left to clean.
+    fn join(self: Box<Self>);
+}
+
+impl Joinable for JoinHandle<()> {
+    fn is_finished(&self) -> bool {
+        JoinHandle::is_finished(self)
+    }
+    fn join(self: Box<Self>) {
+        let _ = JoinHandle::join(*self);
+    }
+}
+
+impl Joinable for std::thread::ScopedJoinHandle<'_, ()> {
+    fn is_finished(&self) -> bool {
+        std::thread::ScopedJoinHandle::is_finished(self)
+    }
+    fn join(self: Box<Self>) {
+        let _ = std::thread::ScopedJoinHandle::join(*self);
+    }
+}
 
 pub(crate) type Hook = std::sync::Arc<dyn Fn(&WorkerInfo) + Send + Sync>;
 
@@ -103,18 +134,16 @@ impl<K: Kind> Clone for Targets<'_, K> {
 }
 
 #[derive(Default)]
-struct Roster {
+struct Roster<'a> {
     /// Worker threads started and not yet finished.
     threads: usize,
     next_index: usize,
-    handles: Vec<JoinHandle<()>>,
+    handles: Vec<Handle<'a>>,
 }
 
-fn join_all(handles: Vec<JoinHandle<()>>) {
+fn join_all(handles: Vec<Handle<'_>>) {
     for h in handles {
-        // Workers catch every panic of user code; a join error would be a
-        // bug in the pool itself, and there is nothing left to clean.
-        let _ = h.join();
+        h.join();
     }
 }
 
@@ -129,7 +158,7 @@ pub(crate) struct Core<'a, K: Kind> {
     pub(crate) settings: Settings,
     /// The senders new workers clone; dropped once every worker has left.
     targets: Mutex<Option<Targets<'a, K>>>,
-    roster: Mutex<Roster>,
+    roster: Mutex<Roster<'a>>,
     exited: Condvar,
     spawner: Box<SpawnFn<'a>>,
 }
@@ -320,7 +349,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     ///
     /// Without a deadline the handles are joined directly, which waits for
     /// each thread to exit without a wake-up through `exited`; the condvar
-    /// covers threads with no handle here (a scoped pool's, or one whose
+    /// covers threads with no handle here (the loom models', or one whose
     /// handle its spawner has not pushed yet).
     fn join_workers(&self, deadline: Option<Instant>) -> bool {
         let mut roster = self.roster.lock();

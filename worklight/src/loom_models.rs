@@ -8,11 +8,12 @@
 //!
 //! Each model builds a real pool whose workers are loom threads: the
 //! spawner hands back no join handle, so exile waits on the roster's thread
-//! count and condition variable, as for a scoped pool. Loom runs every
-//! interleaving of the model's threads up to a preemption bound, and fails
-//! on a broken assertion or a deadlock — which is how a lost wake-up shows:
-//! every thread asleep, nobody left to wake them. A model ends only when
-//! every worker has left, so each one also proves that its exile returns.
+//! count and condition variable, as `exile_timeout` does for every pool.
+//! Loom runs every interleaving of the model's threads up to a preemption
+//! bound, and fails on a broken assertion or a deadlock — which is how a
+//! lost wake-up shows: every thread asleep, nobody left to wake them. A
+//! model ends only when every worker has left, so each one also proves
+//! that its exile returns.
 //!
 //! Jobs return their own number, and a result lands on the outbox exactly
 //! once per run: the outbox is the record of what ran.
