@@ -18,7 +18,6 @@
 //! putters and the workers never wait on the allocator; `put_all` fills
 //! its own segments before it takes the lock and hands them over whole.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use crate::error::{PutError, PutTimeoutError, TryPutError};
@@ -229,7 +228,7 @@ impl<I> Inbox<I> {
     /// spinning workers will not take, let self-sizing pools grow.
     fn after_put(&self, st: MutexGuard<'_, State<I>>, n: usize) {
         let sh = self.shared();
-        sh.len.store(st.queue.len(), Relaxed);
+        self.queue_grew(&st);
         let wake = n.saturating_sub(st.spinning);
         if st.sleeping > 0 && wake > 0 {
             if wake >= st.sleeping {

@@ -91,11 +91,9 @@ impl<I> Slot<I> {
 
     /// Frees the room of a whole segment taken from a long queue, once the
     /// slot is empty: an idle worker keeps no more than a batch's room.
-    /// Inbox lock released.
+    /// Inbox lock released (only the worker fills its slot, so a worker
+    /// about to spin finds it empty).
     fn release_room(&self) {
-        if self.len() > 0 {
-            return;
-        }
         let mut items = self.items.lock();
         if items.is_empty() && items.capacity() > MAX_BATCH {
             let room = std::mem::take(&mut *items);
