@@ -2,6 +2,8 @@
 //! shut the pool down; against the floor of spawning and joining 4 bare
 //! threads (one of which computes the job).
 
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicU8, AtomicU64};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,9 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
         }),
         contender(peers::BARE_NAMED, || {
             cycles(peers::BARE_NAMED, &|k| join_bare(spawn_bare(k, true)))
+        }),
+        contender(peers::POLLING_FLOOR, || {
+            cycles(peers::POLLING_FLOOR, &polling_floor)
         }),
         contender(peers::WORKLIGHT, || {
             cycles(peers::WORKLIGHT, &|k| {
@@ -106,6 +111,7 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
             peers::THREADPOOL | peers::RUSTY => "no: detached on drop".to_string(),
             peers::RAYON_SCOPE => "yes (`build_scoped`)".to_string(),
             peers::BARE_NAMED => "yes (named, as a pool's workers are)".to_string(),
+            peers::POLLING_FLOOR => "yes (named; not a usable pool: never sleeps)".to_string(),
             _ => "yes".to_string(),
         };
     }
@@ -115,6 +121,13 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
          hand-rolled pool and rusty_pool theirs here): the floor for a pool \
          whose threads have names.",
         peers::BARE_NAMED
+    ));
+    table.notes.push(format!(
+        "{}: the least a pool whose threads start before its job exists can cost here: \
+         4 named threads that poll one atomic slot for the job, yielding between looks \
+         (no queue, no lock, never asleep; the caller blocks on a channel for the result), \
+         stopped by a flag and joined.",
+        peers::POLLING_FLOOR
     ));
     table.notes.push(
         "threadpool and rusty_pool cannot join their threads: dropping the pool only \
@@ -273,6 +286,52 @@ fn spawn_bare(k: u64, named: bool) -> Vec<std::thread::JoinHandle<u64>> {
                 .expect("spawn")
         })
         .collect()
+}
+
+/// The floor for any pool's lifecycle: `THREADS` named threads started
+/// before the job exists, polling one atomic slot for it and yielding in
+/// between; the caller waits for the result on a channel, then raises the
+/// exit flag and joins them. Not a usable pool: its threads never sleep.
+fn polling_floor(k: u64) -> u64 {
+    const EMPTY: u8 = 0;
+    const QUEUED: u8 = 1;
+    const TAKEN: u8 = 2;
+    const EXIT: u8 = 3;
+    let slot = Arc::new((AtomicU8::new(EMPTY), AtomicU64::new(0)));
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let threads: Vec<_> = (0..THREADS)
+        .map(|j| {
+            let (slot, tx) = (Arc::clone(&slot), tx.clone());
+            std::thread::Builder::new()
+                .name(format!("floor-{j}"))
+                .spawn(move || {
+                    let (state, job) = &*slot;
+                    loop {
+                        match state.load(Acquire) {
+                            QUEUED => {
+                                if state
+                                    .compare_exchange(QUEUED, TAKEN, AcqRel, Relaxed)
+                                    .is_ok()
+                                {
+                                    tx.send(tiny(job.load(Relaxed))).expect("send");
+                                }
+                            }
+                            EXIT => break,
+                            _ => std::thread::yield_now(),
+                        }
+                    }
+                })
+                .expect("spawn")
+        })
+        .collect();
+    slot.1.store(k, Relaxed);
+    slot.0.store(QUEUED, Release);
+    let result = rx.recv().expect("recv");
+    slot.0.store(EXIT, Release);
+    for thread in threads {
+        thread.join().expect("join");
+    }
+    result
 }
 
 /// Joins the bare threads; returns the job's result.

@@ -20,6 +20,7 @@ pub(crate) const RUSTY: &str = "rusty_pool";
 pub(crate) const BARE: &str = "bare threads";
 /// Bare threads with names: the floor for a pool that names its threads.
 pub(crate) const BARE_NAMED: &str = "bare threads, named";
+pub(crate) const POLLING_FLOOR: &str = "polling floor";
 pub(crate) const STD_SCOPE: &str = "std::thread::scope";
 pub(crate) const SERIAL: &str = "serial (1 thread)";
 

@@ -108,8 +108,10 @@ pub(crate) fn targets(tables: &[Table], workers: usize) -> String {
     if let Some(t) = find(tables, "d") {
         let r = t.ratio(wl).unwrap_or(f64::NAN);
         let named = t.ratio(peers::BARE_NAMED).unwrap_or(f64::NAN);
+        let floor = t.ratio(peers::POLLING_FLOOR).unwrap_or(f64::NAN);
         lines.push(format!(
-            "(d) ≤ 1.05× bare threads: {r:.2}× — {} (named bare threads: {named:.2}×)",
+            "(d) ≤ 1.05× bare threads: {r:.2}× — {} (named bare threads: {named:.2}×; \
+             polling floor: {floor:.2}×)",
             verdict(r <= 1.05)
         ));
     }
