@@ -338,3 +338,15 @@ fn polling_floor(k: u64) -> u64 {
 fn join_bare(threads: Vec<std::thread::JoinHandle<u64>>) -> u64 {
     threads.into_iter().map(|t| t.join().expect("join")).sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_polling_floor_returns_each_jobs_result() {
+        for k in 0..20 {
+            assert_eq!(polling_floor(k), tiny(k));
+        }
+    }
+}
