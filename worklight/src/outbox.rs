@@ -73,6 +73,22 @@ impl<T> Outbox<T> {
     /// pool.inbox.put(|| 'x').unwrap();
     /// assert_eq!(pool.outbox.get(), Ok('x'));
     /// ```
+    ///
+    /// A job lands on the outbox or on the errbox, never both: `get` on the
+    /// outbox after a job that failed waits for a result that only the
+    /// exile ends. To wait for every job however it ends, use
+    /// [`wait_idle`](crate::Pool::wait_idle) (or exile the pool), then read
+    /// both boxes; or wait a bounded while with
+    /// [`get_timeout`](Outbox::get_timeout).
+    ///
+    /// ```
+    /// use worklight::{Job, TryGetError};
+    /// let pool = worklight::WorkerPool::new(1).unwrap();
+    /// pool.inbox.put(Job::fallible(|| "7x".parse::<u32>())).unwrap();
+    /// pool.wait_idle().unwrap();
+    /// assert_eq!(pool.outbox.try_get(), Err(TryGetError::Empty));
+    /// assert!(pool.errbox.try_get().is_ok());
+    /// ```
     pub fn get(&self) -> Result<T, Exiled> {
         self.rx.recv().map_err(|_| Exiled)
     }
