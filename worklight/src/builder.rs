@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::core::{Core, Handle, Settings, SpawnFn, Targets};
+use crate::core::{Core, Settings, SpawnFn, Targets, handle};
 use crate::error::BuildError;
 use crate::failure::JobError;
 use crate::inbox::Inbox;
@@ -434,8 +434,7 @@ impl<K: Kind> Builder<K> {
         K: 'static,
     {
         let inbox = take_inbox(&self.settings, self.inbox)?;
-        let spawner: Box<SpawnFn<'static>> =
-            Box::new(|b, body| b.spawn(body).map(|h| Some(Box::new(h) as Handle<'_>)));
+        let spawner: Box<SpawnFn<'static>> = Box::new(|b, body| b.spawn(body).map(handle));
         let pool = assemble(
             self.settings,
             self.kind,

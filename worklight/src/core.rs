@@ -33,6 +33,11 @@ pub(crate) type SpawnFn<'a> = dyn Fn(std::thread::Builder, Box<dyn FnOnce() + Se
 /// no wake-up through `exited`.
 pub(crate) type Handle<'a> = Box<dyn Joinable + 'a>;
 
+/// A spawner's handle for the exile to join.
+pub(crate) fn handle<'a>(thread: impl Joinable + 'a) -> Option<Handle<'a>> {
+    Some(Box::new(thread))
+}
+
 pub(crate) trait Joinable: Send {
     fn is_finished(&self) -> bool;
     /// Waits for the thread to exit. Workers catch every panic of user

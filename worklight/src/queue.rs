@@ -23,8 +23,7 @@
 //! segment whole ([`Queue::take_front_segment`]): the segment changes hands
 //! and no entry is read under the lock, so the cache misses on entries the
 //! putters just wrote, on other cores, are paid by the worker as it runs
-//! them. In `BENCHMARKS.md`, (a) went from 0.50–0.61× the hand-rolled pool
-//! to 0.38–0.46×, and (e) from 0.74–0.91× to 0.63–0.79×.
+//! them (`BENCHMARKS.md`, workloads (a) and (e), has what that measured).
 //!
 //! The newest entries sit in `tail`, held in the queue itself, so that a
 //! put touches no more memory than it would with one `VecDeque`; a queue

@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 
 use crate::builder::{Builder, assemble};
-use crate::core::{Handle, SpawnFn};
+use crate::core::{SpawnFn, handle};
 use crate::error::{BuildError, ExileError};
 use crate::failure::JobError;
 use crate::inbox::Inbox;
@@ -141,10 +141,8 @@ impl<T: Send + 'static, S: 'static> Builder<Closures<'static, T, S>> {
     {
         let parts = self.into_scoped_parts()?;
         std::thread::scope(|scope| {
-            let spawner: Box<SpawnFn<'_>> = Box::new(move |b, body| {
-                b.spawn_scoped(scope, body)
-                    .map(|h| Some(Box::new(h) as Handle<'_>))
-            });
+            let spawner: Box<SpawnFn<'_>> =
+                Box::new(move |b, body| b.spawn_scoped(scope, body).map(handle));
             let outbox: Option<Arc<dyn Sink<T> + '_>> = parts.outbox.map(|s| s as Arc<dyn Sink<T>>);
             let errbox: Option<Arc<dyn Sink<JobError> + '_>> =
                 parts.errbox.map(|s| s as Arc<dyn Sink<JobError>>);
