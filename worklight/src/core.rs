@@ -18,6 +18,7 @@ use crate::sink::Target;
 use crate::startup::Startup;
 use crate::summoning::Summoning;
 use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
+use crate::take::Stagger;
 use crate::worker;
 
 /// Starts a thread with the given settings running `body`; returns its
@@ -239,7 +240,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 }
                 self.ctl.add_active(1);
             }
-            let delay = stagger.and_then(|d| start.checked_add(d.checked_mul(k as u32)?));
+            let delay = stagger.map(|step| Stagger::nth(start, step, k));
             if let Err(e) = self.spawn_reserved(delay, startup.clone()) {
                 outcome = Err(BuildError::Spawn(e));
                 break;
@@ -261,7 +262,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     /// gives the place back if the thread cannot be started.
     fn spawn_reserved(
         self: &Arc<Self>,
-        delay: Option<Instant>,
+        delay: Option<Stagger>,
         startup: Option<Arc<Startup>>,
     ) -> io::Result<()> {
         let index = {

@@ -90,7 +90,8 @@ impl Summoning {
         self
     }
 
-    /// How long a surplus worker waits idle before it retires.
+    /// How long a surplus worker waits idle before it retires. A duration
+    /// too long for the clock to count (`Duration::MAX`) means never.
     ///
     /// ```
     /// # use std::time::Duration;

@@ -176,6 +176,22 @@ mod imp {
 }
 
 pub(crate) use imp::*;
+
+impl Condvar {
+    /// Waits until notified or `deadline`, if there is one; `None` is a
+    /// deadline past the clock's range (from `Instant::checked_add`), so a
+    /// plain wait. Returns the guard and whether the deadline passed.
+    pub(crate) fn wait_deadline<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        deadline: Option<Instant>,
+    ) -> (MutexGuard<'a, T>, bool) {
+        match deadline {
+            Some(deadline) => self.wait_until(guard, deadline),
+            None => (self.wait(guard), false),
+        }
+    }
+}
 /// Shared ownership is not a race to model: `std`'s `Arc` (with `Weak` and
 /// unsized coercions) in both builds.
 pub(crate) use std::sync::{Arc, Weak};

@@ -39,7 +39,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::control::{Control, Mode};
 use crate::inbox::{Entry, Inbox, State};
@@ -66,7 +66,25 @@ pub(crate) const WHOLE_SEGMENT_SHARE: usize = crate::queue::SEGMENT;
 /// How long a new worker yields, at most, waiting for its first job before
 /// it parks (see [`Spin::Fresh`]).
 #[cfg(not(loom))]
-const FRESH_SPIN: std::time::Duration = std::time::Duration::from_micros(100);
+const FRESH_SPIN: Duration = Duration::from_micros(100);
+
+/// How long a staggered worker waits before its first job
+/// ([`Inbox::stagger`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stagger {
+    /// `None`: a delay past the clock's range, which only an exile ends.
+    until: Option<Instant>,
+}
+
+impl Stagger {
+    /// The delay of the `k`-th worker of a ramp-up begun at `start`:
+    /// k × `step`.
+    pub(crate) fn nth(start: Instant, step: Duration, k: usize) -> Self {
+        let k = u32::try_from(k).unwrap_or(u32::MAX);
+        let until = step.checked_mul(k).and_then(|d| start.checked_add(d));
+        Stagger { until }
+    }
+}
 
 /// Jobs a worker has taken off the inbox but not started.
 pub(crate) struct Slot<I> {
@@ -234,8 +252,8 @@ impl<I> Inbox<I> {
                 // A surplus worker waits at most the keep-alive, then retires
                 // if there is still nothing to do.
                 st.sleeping += 1;
-                let deadline = Instant::now() + policy.keep_alive_for();
-                let (g, timed_out) = self.shared().ready.wait_until(st, deadline);
+                let deadline = Instant::now().checked_add(policy.keep_alive_for());
+                let (g, timed_out) = self.shared().ready.wait_deadline(st, deadline);
                 st = g;
                 st.sleeping -= 1;
                 let surplus = ctl.poolsize() > policy.min();
@@ -402,17 +420,17 @@ impl<I> Inbox<I> {
     #[cfg(loom)]
     fn spin_for_work(&self, _ctl: &Control, _spin: Spin) {}
 
-    /// Waits on the pool's own condition variable until `deadline` (a
-    /// staggered worker's delay), an immediate exile, or a draining exile
-    /// with nothing left to hand out. A drain keeps the ramp-up while jobs
+    /// Waits on the pool's own condition variable until a staggered
+    /// worker's delay is over, an immediate exile, or a draining exile with
+    /// nothing left to hand out. A drain keeps the ramp-up while jobs
     /// remain, so worker k still takes its first job no earlier than
     /// k × stagger.
-    pub(crate) fn stagger(&self, ctl: &Control, deadline: Instant) {
+    pub(crate) fn stagger(&self, ctl: &Control, delay: Stagger) {
         let mut st = self.lock();
         // Wait while running, or while a drain still has jobs to hand out;
         // a worker leaving the drained inbox wakes the rest (`leave`).
         while ctl.mode() == Mode::Run || (ctl.mode() == Mode::Drain && !st.queue.is_empty()) {
-            let (g, timed_out) = ctl.wake.wait_until(st, deadline);
+            let (g, timed_out) = ctl.wake.wait_deadline(st, delay.until);
             st = g;
             if timed_out {
                 break;
@@ -423,7 +441,9 @@ impl<I> Inbox<I> {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::{MAX_BATCH, Taken, WHOLE_SEGMENT_SHARE};
+    use std::time::{Duration, Instant};
+
+    use super::{MAX_BATCH, Stagger, Taken, WHOLE_SEGMENT_SHARE};
     use crate::control::Control;
     use crate::inbox::Inbox;
     use crate::queue::SEGMENT;
@@ -443,6 +463,27 @@ mod tests {
             Taken::Job(entry) => entry.item,
             _ => panic!("a queued job was not handed out"),
         }
+    }
+
+    #[test]
+    fn worker_k_of_a_ramp_waits_k_steps_and_past_the_clock_until_the_exile() {
+        let start = Instant::now();
+        let ms = Duration::from_millis(1);
+        let until = |step, k| Stagger::nth(start, step, k).until;
+        assert_eq!(until(ms, 0), Some(start));
+        assert_eq!(until(ms, 3), Some(start + 3 * ms));
+        assert_eq!(until(Duration::ZERO, usize::MAX), Some(start));
+        assert_eq!(
+            until(Duration::MAX, 0),
+            Some(start),
+            "the first worker never waits"
+        );
+        assert_eq!(until(Duration::MAX, 1), None);
+        assert_eq!(
+            until(Duration::from_secs(u64::MAX / 4), 5),
+            None,
+            "k × step overflows"
+        );
     }
 
     #[test]

@@ -11,7 +11,6 @@
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
@@ -24,7 +23,7 @@ use crate::metrics::{BUSY, IDLE, WorkerStats};
 use crate::sink::Target;
 use crate::startup::Startup;
 use crate::sync::Arc;
-use crate::take::Taken;
+use crate::take::{Stagger, Taken};
 
 crate::sync::thread_local! {
     // Not `const`: loom's `thread_local!` (see `sync.rs`) takes no `const`
@@ -50,7 +49,7 @@ impl<'a, K: Kind + 'a> Drop for ExitGuard<'_, 'a, K> {
 pub(crate) fn run<'a, K: Kind + 'a>(
     core: Arc<Core<'a, K>>,
     info: WorkerInfo,
-    delay: Option<Instant>,
+    delay: Option<Stagger>,
     startup: Option<Arc<Startup>>,
 ) {
     let _exit = ExitGuard(&core);
@@ -96,11 +95,11 @@ fn work<'a, K: Kind + 'a>(
     core: &Core<'a, K>,
     info: &WorkerInfo,
     stats: &CachePadded<WorkerStats>,
-    delay: Option<Instant>,
+    delay: Option<Stagger>,
     mut worker: K::Worker,
 ) {
-    if let Some(deadline) = delay {
-        core.inbox.stagger(&core.ctl, deadline);
+    if let Some(delay) = delay {
+        core.inbox.stagger(&core.ctl, delay);
     }
     // The senders exist until every worker has left, so this is `Some`.
     if let Some(targets) = core.targets() {

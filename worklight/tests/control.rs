@@ -453,6 +453,34 @@ fn exiling_a_staggered_pool_with_nothing_queued_does_not_wait_out_the_ramp() {
     assert_eq!(pool.metrics().completed, 1);
 }
 
+/// A stagger too long for the clock to count holds every worker but the
+/// first until the exile, which still works the inbox off (through the
+/// first worker: a drain keeps the ramp-up while jobs remain).
+#[test]
+fn a_stagger_past_the_clocks_range_holds_all_but_the_first_worker_until_the_exile() {
+    let pool = WorkerPool::<usize>::builder()
+        .workers(3)
+        .stagger(Duration::MAX)
+        .build()
+        .unwrap();
+    let gate = Gate::new();
+    pool.inbox.put(gate.hold(worker_index)).unwrap();
+    gate.wait_started(1);
+    // Workers 1 and 2, were they not held, would take these at once.
+    for _ in 0..4 {
+        pool.inbox.put(worker_index).unwrap();
+    }
+    thread::scope(|s| {
+        let exiling = s.spawn(|| pool.exile());
+        while !pool.is_exiled() {
+            thread::yield_now();
+        }
+        gate.open();
+        exiling.join().unwrap().unwrap();
+    });
+    assert_eq!(pool.outbox.iter().collect::<Vec<_>>(), [0; 5]);
+}
+
 /// `poolsize` never counts a banished worker on its way out: the banish
 /// token and the worker's place are given up together.
 #[test]

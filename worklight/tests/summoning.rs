@@ -375,6 +375,33 @@ fn exile_works_off_a_self_sizing_pool_and_stops_its_growth() {
     assert_eq!((m.alive, m.spawned, m.retired, m.completed), (0, 3, 0, 10));
 }
 
+/// A keep-alive too long for the clock to count is no deadline: the surplus
+/// workers wait for work, none retires, and each leaves at exile.
+#[test]
+fn a_keep_alive_past_the_clocks_range_never_retires_a_worker() {
+    let (pool, mut stops) = sizing(Summoning::new(1, 3).keep_alive(Duration::MAX));
+    let gate = Gate::new();
+    let tally = Tally::new(10);
+    hold_at_max(&pool, &gate, &tally);
+    gate.open();
+    // Each worker waits out its keep-alive in the same hold of the inbox
+    // lock that counts its last job finished, so all three are waiting when
+    // this returns.
+    pool.wait_idle().unwrap();
+    tally.assert_each_ran_once();
+    assert_eq!(pool.poolsize(), 3);
+
+    let again = Tally::new(3);
+    for i in 0..3 {
+        pool.inbox.put(again.job(i)).unwrap();
+    }
+    pool.exile().unwrap();
+    again.assert_each_ran_once();
+    stops.wait_total(3);
+    let m = pool.metrics();
+    assert_eq!((m.alive, m.spawned, m.retired, m.completed), (0, 3, 0, 13));
+}
+
 #[test]
 fn exile_now_hands_back_what_a_self_sizing_pool_had_queued() {
     let (pool, mut stops) = sizing(Summoning::new(1, 3));
