@@ -203,7 +203,8 @@ impl<K: Kind> Builder<K> {
         self
     }
 
-    /// The worker threads' name before `-<n>`; `Worker` by default.
+    /// The worker threads' name before `-<n>`; `Worker` by default. A name
+    /// with a NUL byte is refused at build ([`BuildError::Invalid`]).
     ///
     /// ```
     /// let pool = worklight::WorkerPool::builder().workers(1).name("Crawler").build().unwrap();
@@ -215,7 +216,8 @@ impl<K: Kind> Builder<K> {
         self
     }
 
-    /// A suffix after the worker threads' `Worker-<n>` names.
+    /// A suffix after the worker threads' `Worker-<n>` names (no NUL byte,
+    /// as for [`name`](Builder::name)).
     ///
     /// ```
     /// let pool = worklight::WorkerPool::builder().workers(1).suffix("-db").build().unwrap();
@@ -343,6 +345,12 @@ impl<K: Kind> Builder<K> {
     /// put that leaves more than `ratio` jobs queued per worker, and a
     /// surplus worker retires after waiting `keep_alive` with nothing to do.
     /// Not for scoped pools. See [`Summoning`] for the policy.
+    ///
+    /// `put` does not fail when the system refuses a new worker thread: the
+    /// job stays queued and the next put tries again. With no worker at
+    /// all, [`wait_idle`](Pool::wait_idle) reports
+    /// [`ExileError::NoWorkers`](crate::ExileError::NoWorkers) and the
+    /// exile hands the queued jobs back with the spawn error.
     ///
     /// ```
     /// use std::time::Duration;

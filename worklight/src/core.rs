@@ -107,6 +107,22 @@ impl Settings {
         self.workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
+
+    /// Refuses settings no pool can start with: no workers, a bad
+    /// self-sizing policy, or a thread name the system cannot take.
+    fn validate(&self) -> Result<(), BuildError> {
+        match &self.summoning {
+            Some(policy) => policy.validate()?,
+            None if self.worker_count() == 0 => return Err(BuildError::ZeroWorkers),
+            None => {}
+        }
+        if self.name.contains('\0') || self.suffix.contains('\0') {
+            return Err(BuildError::Invalid(
+                "a thread name may not contain a NUL byte",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Where a pool's workers deliver.
@@ -156,11 +172,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         targets: Targets<'a, K>,
         spawner: Box<SpawnFn<'a>>,
     ) -> Result<Arc<Self>, BuildError> {
-        match &settings.summoning {
-            Some(policy) => policy.validate()?,
-            None if settings.worker_count() == 0 => return Err(BuildError::ZeroWorkers),
-            None => {}
-        }
+        settings.validate()?;
         inbox.attach()?;
         Ok(Arc::new(Core {
             id: NEXT_POOL_ID.fetch_add(1, Relaxed),

@@ -34,6 +34,44 @@ fn zero_workers_is_refused_everywhere() {
     assert!(!BuildError::ZeroWorkers.to_string().is_empty());
 }
 
+/// The system cannot name a thread with a NUL byte in it: a typed error at
+/// build, before any worker starts or a caller's inbox is touched.
+#[test]
+fn a_thread_name_with_a_nul_byte_is_refused_everywhere() {
+    let threads = Threads::new();
+    let shared: Inbox<Job<'static, u8>> = Inbox::new();
+    let invalid = |built: Result<(), BuildError>| {
+        assert!(matches!(built, Err(BuildError::Invalid(_))), "{built:?}");
+    };
+    invalid(
+        WorkerPool::<u8>::builder()
+            .name("Crawler\0")
+            .on_worker_start(threads.on_start())
+            .inbox(shared.clone())
+            .build()
+            .map(drop),
+    );
+    invalid(
+        WorkerPool::<u8>::builder()
+            .suffix("\0-db")
+            .on_worker_start(threads.on_start())
+            .build()
+            .map(drop),
+    );
+    let mut called = false;
+    let scoped = WorkerPool::<u8>::builder().name("a\0b").scope(|_pool| {
+        called = true;
+    });
+    invalid(scoped.map(drop));
+    assert!(!called, "the closure ran without a pool");
+    assert_eq!(threads.started(), 0);
+    assert!(
+        !shared.is_closed(),
+        "a refused build does not feed on the inbox"
+    );
+    shared.put(|| 1).unwrap();
+}
+
 #[test]
 fn zero_capacity_is_refused_everywhere() {
     let built = WorkerPool::<()>::builder().capacity(0).build();
@@ -306,4 +344,31 @@ fn a_thread_that_cannot_be_spawned_is_a_typed_error() {
     assert!(matches!(built, Err(BuildError::Spawn(_))), "{built:?}");
     assert_eq!(shared.len(), 1);
     assert!(!shared.is_closed());
+}
+
+/// A self-sizing pool whose growth the OS refuses keeps the job queued
+/// (the next put tries again); `wait_idle` says no worker is there to run
+/// it, and the exile hands it back with the spawn error.
+#[test]
+fn growth_the_os_refuses_strands_nothing() {
+    let pool = WorkerPool::<u8>::builder()
+        .summoning(worklight::Summoning::new(0, 4))
+        .stack_size(usize::MAX / 2) // no system can map this stack
+        .build()
+        .unwrap();
+    pool.inbox.put(|| 7).unwrap();
+    pool.inbox.put(|| 8).unwrap();
+    assert_eq!((pool.poolsize(), pool.inbox.len()), (0, 2));
+    assert!(matches!(
+        pool.wait_idle(),
+        Err(worklight::ExileError::NoWorkers)
+    ));
+    match pool.exile() {
+        Err(worklight::ExileError::Spawn { unrun, .. }) => {
+            let rerun: Vec<u8> = unrun.into_iter().map(|j| j.run(&mut ()).unwrap()).collect();
+            assert_eq!(rerun, [7, 8]);
+        }
+        other => panic!("expected the jobs back with the spawn error: {other:?}"),
+    }
+    assert_eq!(pool.metrics().spawned, 0);
 }
