@@ -442,13 +442,15 @@ pub enum Exit<J> {
     /// The inbox was worked off and every worker has left.
     Done,
     /// Time ran out. The jobs not yet started were taken off the inbox and
-    /// are handed back; `running` workers are still finishing the job they
-    /// had begun, and will leave after it (a later `exile` or the pool's drop
-    /// joins them).
+    /// are handed back; `running` worker threads had not left yet, and
+    /// leave after the job they had begun, if any (a later `exile` or the
+    /// pool's drop joins them).
     TimedOut {
         /// The jobs that were not run.
         unrun: Vec<J>,
-        /// Workers still finishing a job.
+        /// Worker threads that had not left when time ran out: those still
+        /// finishing a job, whose results still land, and idle ones on
+        /// their way out. Zero means that every result has landed.
         running: usize,
     },
 }
