@@ -2,8 +2,32 @@
 
 use std::any::Any;
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::job::{BoxError, JobId, Label};
+
+/// Runs user code whose outcome the worker does not need (a hook, a
+/// teardown); a panic in it is caught and its payload dropped as by
+/// [`drop_caught`]. Returns whether it panicked.
+pub(crate) fn run_caught(f: impl FnOnce()) -> bool {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(()) => false,
+        Err(payload) => {
+            drop_caught(payload);
+            true
+        }
+    }
+}
+
+/// Drops a user value on a worker thread: a panic payload, or a value a
+/// box refused. Its `Drop` may panic; that panic is caught, so the worker
+/// lives on, and its own payload is leaked rather than dropped (it might
+/// panic again).
+pub(crate) fn drop_caught<T>(value: T) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        std::mem::forget(payload);
+    }
+}
 
 /// A panic caught in a job (or in a caller-supplied outbox), kept as a value.
 ///

@@ -6,7 +6,8 @@
 //! and *running* each, until `Inbox::take` tells it to leave; then
 //! *stopping* (teardown, stop hook). Every piece of user code it runs (job,
 //! setup, teardown, hooks, caller-supplied boxes) is behind `catch_unwind`,
-//! so a worker never dies silently.
+//! and so is every user value it drops (a panic's payload, a value a box
+//! refused: their `Drop` may panic too), so a worker never dies silently.
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -15,7 +16,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use crossbeam_utils::CachePadded;
 
 use crate::core::{Core, Targets};
-use crate::failure::{Cause, JobError, Panic};
+use crate::failure::{Cause, JobError, Panic, drop_caught, run_caught};
 use crate::inbox::Entry;
 use crate::job::{BoxError, JobId, Label};
 use crate::kind::{Kind, WorkerInfo};
@@ -70,23 +71,30 @@ pub(crate) fn run<'a, K: Kind + 'a>(
                 // The build failed elsewhere: leave without taking a job.
                 let st = core.inbox.lock();
                 core.inbox.leave(&core.ctl, st, None, Taken::Leave);
-                let _ = catch_unwind(AssertUnwindSafe(|| core.kind.stop(worker, &info)));
+                run_caught(|| core.kind.stop(worker, &info));
             }
             None
         }
         Ok(Err(e)) => Some(e),
-        Err(payload) => Some(Panic::new(payload).message().into()),
+        Err(payload) => {
+            let panic = Panic::new(payload);
+            let message = panic.message().into();
+            drop_caught(panic);
+            Some(message)
+        }
     };
     if let Some(error) = failure {
         core.stats.setup_failures.fetch_add(1, Relaxed);
         let st = core.inbox.lock();
         core.inbox.leave(&core.ctl, st, None, Taken::Leave);
-        if let Some(s) = &startup {
-            s.failed(info.index, error);
+        match &startup {
+            Some(s) => s.failed(info.index, error),
+            // A grown worker's failure is counted only.
+            None => drop_caught(error),
         }
     }
     if let Some(hook) = &core.settings.on_stop {
-        let _ = catch_unwind(AssertUnwindSafe(|| hook(&info)));
+        run_caught(|| hook(&info));
     }
     core.stats.leave(&stats);
 }
@@ -123,7 +131,7 @@ fn work<'a, K: Kind + 'a>(
         let st = core.inbox.lock();
         core.inbox.leave(&core.ctl, st, None, Taken::Leave);
     }
-    let _ = catch_unwind(AssertUnwindSafe(|| core.kind.stop(worker, info)));
+    run_caught(|| core.kind.stop(worker, info));
 }
 
 fn run_one<'a, K: Kind + 'a>(
@@ -167,9 +175,9 @@ fn deliver_result<'a, K: Kind + 'a>(
     value: K::Output,
 ) {
     let delivered = match &targets.out {
-        Target::Own(tx) => tx.send(value).is_ok(),
+        Target::Own(tx) => tx.send(value).map_err(drop_caught).is_ok(),
         Target::Custom(sink) => match catch_unwind(AssertUnwindSafe(|| sink.put(value))) {
-            Ok(res) => res.is_ok(),
+            Ok(res) => res.map_err(drop_caught).is_ok(),
             Err(payload) => {
                 core.stats.box_panics.fetch_add(1, Relaxed);
                 let cause = Cause::OutboxPanic(Panic::new(payload));
@@ -189,11 +197,12 @@ fn report<'a, K: Kind + 'a>(
     failure: JobError<K::Error>,
 ) {
     let delivered = match err {
-        Target::Own(tx) => tx.send(failure).is_ok(),
+        Target::Own(tx) => tx.send(failure).map_err(drop_caught).is_ok(),
         Target::Custom(sink) => match catch_unwind(AssertUnwindSafe(|| sink.put(failure))) {
-            Ok(res) => res.is_ok(),
-            Err(_) => {
+            Ok(res) => res.map_err(drop_caught).is_ok(),
+            Err(payload) => {
                 core.stats.box_panics.fetch_add(1, Relaxed);
+                drop_caught(payload);
                 true
             }
         },

@@ -326,3 +326,77 @@ fn panicking_jobs_in_a_scoped_pool_do_not_escape_the_scope() {
     assert_eq!(harvest.errbox.len(), N / 2);
     assert_eq!(harvest.outbox.len(), N / 2);
 }
+
+/// A value whose `Drop` panics (unless the thread already unwinds).
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("Bomb dropped");
+        }
+    }
+}
+
+/// A start hook or a setup that panics with a payload whose drop panics
+/// too: still a typed build error, not a dead thread the build waits for.
+#[test]
+fn a_setup_panic_whose_payload_panics_when_dropped_is_a_setup_error() {
+    let hooked = WorkerPool::<u8>::builder()
+        .workers(2)
+        .on_worker_start(|_| panic_any(Bomb))
+        .build();
+    assert!(
+        matches!(hooked, Err(worklight::BuildError::Setup { .. })),
+        "{hooked:?}"
+    );
+    let setup = WorkerPool::<u8>::builder()
+        .workers(2)
+        .worker_setup(|_| -> Result<(), std::io::Error> { panic_any(Bomb) })
+        .build();
+    assert!(
+        matches!(setup, Err(worklight::BuildError::Setup { .. })),
+        "{setup:?}"
+    );
+}
+
+/// The values a worker drops — a result its outbox refused, the failure
+/// its errbox refused, the payload of a panic in the errbox — may panic
+/// when dropped; the worker lives on and runs every job once.
+#[test]
+fn values_that_panic_when_dropped_by_a_worker_harm_nothing() {
+    struct Refuse;
+    impl<T> Sink<T> for Refuse {
+        fn put(&self, item: T) -> Result<(), T> {
+            Err(item)
+        }
+    }
+    let ledger = Ledger::new();
+    let threads = Threads::new();
+    let pool = WorkerPool::builder()
+        .workers(1)
+        .outbox(Refuse)
+        .errbox(callback(|_: JobError| panic_any(Bomb)))
+        .on_worker_start(threads.on_start())
+        .on_worker_stop(threads.on_stop())
+        .build()
+        .unwrap();
+    for i in 0..N {
+        let job = ledger.job(i);
+        if i % 2 == 0 {
+            pool.inbox.put(move || (job(), Bomb).1).unwrap();
+        } else {
+            pool.inbox
+                .put(move || -> Bomb { panic_any((job(), Bomb).1) })
+                .unwrap();
+        }
+    }
+    pool.wait_idle().unwrap();
+    pool.exile().unwrap();
+    assert_eq!(ledger.runs(), N);
+    assert_eq!(threads.live(), 0);
+    assert_eq!((threads.started(), threads.stopped()), (1, 1));
+    let m = pool.metrics();
+    assert_eq!((m.completed, m.panicked), (N as u64 / 2, N as u64 / 2));
+    assert_eq!((m.discarded, m.box_panics), (N as u64 / 2, N as u64 / 2));
+}
