@@ -7,8 +7,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::gate::GUARD;
 use common::{Hold, Ledger, Threads, sorted};
-use worklight::{ExileError, Exit, WorkerPool};
+use worklight::{ExileError, Exit, GetTimeoutError, WorkerPool};
 
 const N: usize = 40;
 
@@ -185,6 +186,28 @@ fn exile_timeout_timed_out_hands_back_and_leaves_the_running_job() {
     assert_eq!(ledger.runs(), 1);
     assert_eq!(ledger.drops(), N);
     assert_eq!(pool.outbox.iter().collect::<Vec<_>>(), vec![0]);
+}
+
+/// Once the workers still running at a timed-out exile have left, the
+/// waiting reads end, with no later exile: the pool let go of its own
+/// senders when time ran out.
+#[test]
+fn the_boxes_close_when_the_workers_left_running_by_a_timed_out_exile_are_done() {
+    let ledger = Ledger::new();
+    let pool = WorkerPool::builder().workers(1).build().unwrap();
+    let hold = Hold::new();
+    pool.inbox.put(hold.job(&ledger, 0)).unwrap();
+    hold.wait_started(1);
+    let exit = pool.exile_timeout(Duration::ZERO).unwrap();
+    assert!(
+        matches!(exit, Exit::TimedOut { running: 1, .. }),
+        "{exit:?}"
+    );
+    hold.release();
+    assert_eq!(pool.outbox.get_timeout(GUARD), Ok(0));
+    assert_eq!(pool.outbox.get_timeout(GUARD), Err(GetTimeoutError::Exiled));
+    assert_eq!(pool.errbox.iter().count(), 0);
+    assert_eq!(ledger.runs(), 1);
 }
 
 #[test]

@@ -18,7 +18,11 @@
 //!   were.
 //!
 //! Once every worker has left, the pool drops its own senders, which is what
-//! ends the waiting reads on its outbox and errbox.
+//! ends the waiting reads on its outbox and errbox. An `exile_timeout` that
+//! timed out drops them at once: the workers it leaves running hold their
+//! own, so the reads end when the last of them leaves. (A worker not yet
+//! at work then finds no senders and leaves; in `Now` mode it would take
+//! no job anyway.)
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
@@ -202,6 +206,9 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         }
         let (unrun, _) = self.begin_exile(Mode::Now);
         let running = self.roster.lock().threads;
+        // The workers still running hold senders of their own: the reads
+        // end when the last of them leaves.
+        self.targets.lock().take();
         Ok(Exit::TimedOut { unrun, running })
     }
 
