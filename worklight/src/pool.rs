@@ -22,9 +22,12 @@ use crate::sync::Arc;
 /// (plain data run by a [`Handler`](crate::Handler)).
 ///
 /// Dropping a pool [`exile`](Pool::exile)s it: the inbox is worked off and
-/// every worker joined. (In the rare case that every worker was banished
-/// and no thread can be started to run the queued jobs, `Drop` has no one
-/// to hand them to and drops them; call `exile` to get them back.)
+/// every worker joined. A drop on one of the pool's own workers (the last
+/// handle went into a job or a hook) begins the exile without waiting: the
+/// inbox is still worked off, but no one joins the workers. (In the rare
+/// case that every worker was banished and no thread can be started to
+/// run the queued jobs, `Drop` has no one to hand them to and drops them;
+/// call `exile` to get them back.)
 ///
 /// ```
 /// let pool = worklight::WorkerPool::new(2).unwrap();

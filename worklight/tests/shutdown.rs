@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::gate::GUARD;
@@ -563,4 +563,43 @@ fn exile_results_of_a_pool_of_data_that_is_not_debug_unwrap_and_count_their_jobs
         unrun: vec![Opaque(3)],
     };
     assert_eq!(format!("{stranded:?}"), "Stranded { unrun: [1 job] }");
+}
+
+/// The last handle dropped by the pool's own worker on its way out (here in
+/// its stop hook, after a banish left the pool with no worker): the drop
+/// cannot wait for the exile, but the queued jobs are still run, by a
+/// worker it starts for them.
+#[test]
+fn dropping_the_last_handle_from_a_leaving_worker_still_runs_the_queue() {
+    type Slot = Mutex<Option<Arc<WorkerPool<()>>>>;
+    let slot: Arc<Slot> = Arc::default();
+    let (dropped_tx, dropped) = crossbeam_channel::bounded::<()>(1);
+    let hook_slot = Arc::clone(&slot);
+    let pool = Arc::new(
+        WorkerPool::<()>::builder()
+            .workers(1)
+            .paused()
+            .on_worker_stop(move |_| {
+                if let Some(last) = hook_slot.lock().unwrap().take() {
+                    dropped.recv().unwrap(); // the caller let go of its own
+                    drop(last);
+                }
+            })
+            .build()
+            .unwrap(),
+    );
+    let (ran_tx, ran) = crossbeam_channel::unbounded();
+    for i in 0..3 {
+        let ran_tx = ran_tx.clone();
+        pool.inbox.put(move || ran_tx.send(i).unwrap()).unwrap();
+    }
+    *slot.lock().unwrap() = Some(Arc::clone(&pool));
+    assert_eq!(pool.banish(1), 1);
+    drop(pool);
+    dropped_tx.send(()).unwrap();
+    let mut seen: Vec<i32> = (0..3)
+        .map(|_| ran.recv_timeout(GUARD).expect("a queued job was not run"))
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, [0, 1, 2]);
 }

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use super::{Core, Handle};
 use crate::control::Mode;
 use crate::error::{ExileError, Exit};
+use crate::failure::drop_caught;
 use crate::kind::Kind;
 use crate::sync::Arc;
 
@@ -212,11 +213,18 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         Ok(Exit::TimedOut { unrun, running })
     }
 
-    /// Exile from `Drop`: as `exile`, but from one of the pool's own jobs it
-    /// only begins the exile (the caller cannot wait for itself).
+    /// Exile from `Drop`: as `exile`, but from one of the pool's own
+    /// workers (a job, a hook, a teardown) it only begins the exile and
+    /// starts the helper it may need: the caller cannot wait for itself.
     pub(crate) fn exile_on_drop(self: &Arc<Self>) {
         if self.is_own_worker() {
-            self.begin_exile(Mode::Drain);
+            let (_, helper) = self.begin_exile(Mode::Drain);
+            if helper && self.spawn_reserved(None, None).is_err() {
+                // No one to hand the jobs to, and no waiting here: they are
+                // dropped (documented on `Pool`).
+                let (unrun, _) = self.begin_exile(Mode::Now);
+                drop_caught(unrun);
+            }
             return;
         }
         // A failed helper start hands the jobs back; from Drop there is no
