@@ -272,9 +272,10 @@ impl<K: Kind> Builder<K> {
     }
 
     /// Ramps up: worker k takes its first job k × `stagger` after the pool
-    /// starts (and likewise for [`summon`](Pool::summon)). A delay too long
-    /// for the clock to count (`Duration::MAX`) holds the worker until the
-    /// exile: an exile that drains keeps the ramp-up while jobs remain.
+    /// starts (and likewise for [`summon`](Pool::summon)). An exile that
+    /// drains keeps the ramp-up while jobs remain. A delay too long for the
+    /// clock to count (`Duration::MAX`) holds the worker until the exile,
+    /// which releases it to help drain the inbox.
     ///
     /// ```
     /// # use std::time::{Duration, Instant};

@@ -424,12 +424,16 @@ impl<I> Inbox<I> {
     /// worker's delay is over, an immediate exile, or a draining exile with
     /// nothing left to hand out. A drain keeps the ramp-up while jobs
     /// remain, so worker k still takes its first job no earlier than
-    /// k × stagger.
+    /// k × stagger; but a delay past the clock's range ends at any exile
+    /// (the worker may be the only one left to drain the inbox).
     pub(crate) fn stagger(&self, ctl: &Control, delay: Stagger) {
         let mut st = self.lock();
         // Wait while running, or while a drain still has jobs to hand out;
         // a worker leaving the drained inbox wakes the rest (`leave`).
-        while ctl.mode() == Mode::Run || (ctl.mode() == Mode::Drain && !st.queue.is_empty()) {
+        let ramp_in_drain = delay.until.is_some();
+        while ctl.mode() == Mode::Run
+            || (ctl.mode() == Mode::Drain && ramp_in_drain && !st.queue.is_empty())
+        {
             let (g, timed_out) = ctl.wake.wait_deadline(st, delay.until);
             st = g;
             if timed_out {

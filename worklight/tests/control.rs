@@ -454,8 +454,7 @@ fn exiling_a_staggered_pool_with_nothing_queued_does_not_wait_out_the_ramp() {
 }
 
 /// A stagger too long for the clock to count holds every worker but the
-/// first until the exile, which still works the inbox off (through the
-/// first worker: a drain keeps the ramp-up while jobs remain).
+/// first until the exile.
 #[test]
 fn a_stagger_past_the_clocks_range_holds_all_but_the_first_worker_until_the_exile() {
     let pool = WorkerPool::<usize>::builder()
@@ -470,15 +469,38 @@ fn a_stagger_past_the_clocks_range_holds_all_but_the_first_worker_until_the_exil
     for _ in 0..4 {
         pool.inbox.put(worker_index).unwrap();
     }
-    thread::scope(|s| {
-        let exiling = s.spawn(|| pool.exile());
+    let unrun = thread::scope(|s| {
+        let exiling = s.spawn(|| pool.exile_now());
         while !pool.is_exiled() {
             thread::yield_now();
         }
         gate.open();
-        exiling.join().unwrap().unwrap();
+        exiling.join().unwrap().unwrap()
     });
-    assert_eq!(pool.outbox.iter().collect::<Vec<_>>(), [0; 5]);
+    assert_eq!(unrun.len(), 4, "a held worker took a job");
+    assert_eq!(pool.outbox.iter().collect::<Vec<_>>(), [0]);
+}
+
+/// The exile releases workers held by such a stagger: they drain the inbox
+/// when no other worker is left to.
+#[test]
+fn an_exile_releases_the_workers_held_by_a_stagger_past_the_clocks_range() {
+    let (stop_tx, stops) = unbounded();
+    let pool = WorkerPool::<usize>::builder()
+        .workers(2)
+        .stagger(Duration::MAX)
+        .on_worker_stop(move |w| stop_tx.send(w.index()).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(pool.banish(1), 1);
+    // Only worker 0 takes from the inbox, so it is the one to retire.
+    assert_eq!(stops.recv_timeout(GUARD), Ok(0));
+    for i in 0..3 {
+        pool.inbox.put(move || i).unwrap();
+    }
+    pool.exile().unwrap();
+    assert_eq!(sorted(pool.outbox.iter()), [0, 1, 2]);
+    assert_eq!(stops.try_iter().collect::<Vec<_>>(), [1]);
 }
 
 /// `poolsize` never counts a banished worker on its way out: the banish
