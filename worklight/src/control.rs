@@ -16,6 +16,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use crate::summoning::Summoning;
 use crate::sync::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Condvar};
 
+/// The most each half of `Control::size` holds.
+const COUNT_MAX: usize = u32::MAX as usize;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Mode {
     Run = 0,
@@ -30,7 +33,13 @@ pub(crate) struct Control {
     /// Two counts packed in one word, so that `poolsize` reads them
     /// together: the workers started and not yet decided to leave (`active`,
     /// low half) and the banish tokens, each retiring one worker at its next
-    /// take (`retire`, high half).
+    /// take (`retire`, high half). Each half holds up to `u32::MAX`; a
+    /// banish never gives more tokens than the active workers not already
+    /// banished, so `retire` stays within what `active` was. Growth never
+    /// takes `active` past `Summoning::MAX_WORKERS`, half of that (see
+    /// `reserve`); the other paths (`add_active`) count one place at a
+    /// time for a thread they then start, which the OS bounds far below
+    /// the other half.
     size: AtomicU64,
     /// Workers waiting in a pause (metrics only).
     pub(crate) paused_workers: AtomicUsize,
@@ -89,6 +98,7 @@ impl Control {
 
     /// Inbox lock held: the only writers are serialised by it.
     fn set_counts(&self, active: usize, retire: usize) {
+        debug_assert!(active <= COUNT_MAX && retire <= COUNT_MAX);
         self.size
             .store(active as u64 | (retire as u64) << 32, Relaxed);
     }
@@ -102,6 +112,23 @@ impl Control {
     pub(crate) fn add_active(&self, n: usize) {
         let (active, retire) = self.counts();
         self.set_counts(active + n, retire);
+    }
+
+    /// Reserves places for up to `n` more workers, never taking the count
+    /// past [`Summoning::MAX_WORKERS`]; returns how many (growth). Inbox
+    /// lock held.
+    pub(crate) fn reserve(&self, n: usize) -> usize {
+        let (active, retire) = self.counts();
+        let n = n.min(Summoning::MAX_WORKERS.saturating_sub(active));
+        self.set_counts(active + n, retire);
+        n
+    }
+
+    /// Gives back `n` reserved places whose workers were never started.
+    /// Inbox lock held.
+    pub(crate) fn give_back(&self, n: usize) {
+        let (active, retire) = self.counts();
+        self.set_counts(active - n, retire);
     }
 
     /// A worker leaves; returns how many stay active. Inbox lock held.

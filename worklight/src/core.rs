@@ -305,15 +305,23 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 Ok(())
             }
             Err(e) => {
-                {
-                    let st = self.inbox.lock();
-                    self.ctl.remove_active();
-                    self.wake(st);
-                }
+                self.give_back_places(1);
                 self.thread_exited();
                 Err(e)
             }
         }
+    }
+
+    /// Gives back `n` reserved places whose threads were not started, and
+    /// wakes the pool to look again; `wait_idle` callers learn it if no
+    /// worker is left for the queued jobs.
+    fn give_back_places(&self, n: usize) {
+        let st = self.inbox.lock();
+        self.ctl.give_back(n);
+        if self.ctl.active() == 0 && !st.queue.is_empty() {
+            self.inbox.wake_idle(&st);
+        }
+        self.wake(st);
     }
 
     /// A worker thread is done (called last on the worker's thread).
@@ -394,15 +402,19 @@ impl<K: Kind + 'static> Grow for Core<'static, K> {
             return 0;
         }
         let n = policy.growth_steps(queued, self.ctl.poolsize(), steps);
-        self.ctl.add_active(n);
-        n
+        self.ctl.reserve(n)
     }
 
     fn grow(self: Arc<Self>, n: usize) {
-        for _ in 0..n {
-            // A thread that cannot start gives its place back; the next put
-            // tries again. Counted in `spawned` only when it starts.
-            let _ = self.spawn_reserved(None, None);
+        for started in 0..n {
+            // Counted in `spawned` only when it starts. A thread that
+            // cannot start gives its place back; the OS would most likely
+            // refuse the rest too, so their places go back with it. The
+            // next put tries again.
+            if self.spawn_reserved(None, None).is_err() {
+                self.give_back_places(n - started - 1);
+                return;
+            }
         }
     }
 }

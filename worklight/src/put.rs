@@ -13,6 +13,12 @@
 //! and asks each self-sizing pool fed by the inbox whether to grow, which
 //! it then does with the lock released.
 //!
+//! A `put_all` that does not fit in a bounded inbox queues what fits and
+//! counts that part as put — the same wake-ups, and growth reserved under
+//! the lock and started with it released — before it waits for room: the
+//! pool grows as far as for the same jobs put one by one, and a pool at
+//! zero workers starts one to make room.
+//!
 //! The queue grows in segments (see `queue.rs`). A put that needs a new
 //! one makes it with the lock released and retries, so that the other
 //! putters and the workers never wait on the allocator; `put_all` fills
@@ -147,7 +153,9 @@ impl<I> Inbox<I> {
 
     /// Puts many jobs with one acquisition of the inbox lock: the cheapest
     /// way to queue a pile of small jobs. Returns how many were put. A
-    /// bounded inbox takes them as room frees, waiting like `put`. If the
+    /// bounded inbox takes them as room frees, waiting like `put`; each
+    /// part it takes counts as put, and a self-sizing pool grows for it as
+    /// for the same jobs put one by one. If the
     /// inbox is (or becomes) closed, the jobs not put are handed back; those
     /// already put run as usual. Ids are not returned: use `put` (or labels)
     /// when you need to match failures to jobs.
@@ -198,10 +206,17 @@ impl<I> Inbox<I> {
                     Self::accept(&mut st, entry.item);
                 }
             }
-            // Spinning workers look at the mirror for jobs to take.
-            self.queue_grew(&st);
-            if room > 0 && st.sleeping > 0 {
-                sh.ready.notify_all();
+            if room > 0 {
+                // The part queued counts as put. A pool that grows for it
+                // starts its workers with the lock released; then look
+                // again, as room may have freed meanwhile.
+                let growth = self.note_put(&st, room);
+                if !growth.is_empty() {
+                    drop(st);
+                    Self::grow(growth);
+                    st = sh.state.lock();
+                    continue;
+                }
             }
             st.putters += 1;
             st = sh.space.wait(st);
@@ -227,8 +242,18 @@ impl<I> Inbox<I> {
     /// After `n` jobs were queued: wake sleepers for the jobs that the
     /// spinning workers will not take, let self-sizing pools grow.
     fn after_put(&self, st: MutexGuard<'_, State<I>>, n: usize) {
+        let growth = self.note_put(&st, n);
+        drop(st);
+        Self::grow(growth);
+    }
+
+    /// After `n` jobs were queued (inbox lock held): wakes sleepers for the
+    /// jobs that the spinning workers will not take, and reserves the
+    /// growth of self-sizing pools, to [`Self::grow`] once the lock is
+    /// released.
+    fn note_put(&self, st: &State<I>, n: usize) -> Vec<(Arc<dyn Grow>, usize)> {
         let sh = self.shared();
-        self.queue_grew(&st);
+        self.queue_grew(st);
         let wake = n.saturating_sub(st.spinning);
         if st.sleeping > 0 && wake > 0 {
             if wake >= st.sleeping {
@@ -239,12 +264,16 @@ impl<I> Inbox<I> {
                 }
             }
         }
-        if !st.growers.is_empty() {
-            let growth = Self::reserve_growth(&st, n);
-            drop(st);
-            for (pool, n) in growth {
-                pool.grow(n);
-            }
+        if st.growers.is_empty() {
+            return Vec::new();
+        }
+        Self::reserve_growth(st, n)
+    }
+
+    /// Starts the workers `note_put` reserved (inbox lock released).
+    fn grow(growth: Vec<(Arc<dyn Grow>, usize)>) {
+        for (pool, n) in growth {
+            pool.grow(n);
         }
     }
 

@@ -7,7 +7,7 @@
 //!
 //! | state | event | action |
 //! | --- | --- | --- |
-//! | running, `n < max` | a put leaves `queued > ratio × n`, or `n == 0` | start `min(rate, max − n)` workers, from the putting thread, before `put` returns |
+//! | running, `n < max` | a put leaves `queued > ratio × n`, or `n == 0` | start `min(rate, max − n)` workers, from the putting thread, before `put` returns; at the first the OS refuses to start, give the other places back (the next put tries again) |
 //! | running, `n > min` | a worker has waited `keep_alive` with the inbox empty | that worker retires |
 //! | running | `summon(k)` / `banish(k)` | clamped to stay within `min..=max` |
 //! | paused | a put | no growth (the workers could not take the jobs); `resume` re-checks, in the lock acquisition that lifts the pause |
@@ -21,6 +21,14 @@
 //! So while a job is queued, a worker exists or is being started. Idle
 //! workers at `min` sleep without a timeout: an idle pool does not wake up
 //! to look at itself.
+//!
+//! No pool counts more than [`Summoning::MAX_WORKERS`] workers: a larger
+//! `max` is taken as that ceiling (so `usize::MAX` means no limit of the
+//! pool's own), a larger `min` is refused at build, and a `rate` is never
+//! more than `max`. The ceiling is half of what the pool's packed worker
+//! count holds (see `control.rs`); the other half is headroom for banished
+//! workers not yet gone and for the places `summon` and the exile reserve
+//! one by one, each for a thread the OS must start.
 
 use std::time::Duration;
 
@@ -44,9 +52,20 @@ pub struct Summoning {
 }
 
 impl Summoning {
+    /// The most workers a self-sizing pool may have: 2³¹ − 1, far more
+    /// than any system can start. A larger `max` is taken as this.
+    ///
+    /// ```
+    /// use worklight::Summoning;
+    /// assert_eq!(Summoning::new(0, usize::MAX).max(), Summoning::MAX_WORKERS);
+    /// ```
+    pub const MAX_WORKERS: usize = (u32::MAX / 2) as usize;
+
     /// Between `min` and `max` workers; grows by one worker whenever more
     /// than one job per worker is queued; a surplus worker retires after
-    /// 10 s idle.
+    /// 10 s idle. A `max` above [`MAX_WORKERS`](Self::MAX_WORKERS) (say
+    /// `usize::MAX`, for no limit of the pool's own) is taken as that
+    /// ceiling; a `min` above it is refused at build.
     ///
     /// ```
     /// let p = worklight::Summoning::new(2, 16);
@@ -55,7 +74,7 @@ impl Summoning {
     pub fn new(min: usize, max: usize) -> Self {
         Summoning {
             min,
-            max,
+            max: max.min(Self::MAX_WORKERS),
             ratio: 1,
             rate: 1,
             keep_alive: Duration::from_secs(10),
@@ -77,7 +96,8 @@ impl Summoning {
         self
     }
 
-    /// Workers started per growth step (at least 1).
+    /// Workers started per growth step (at least 1; never more than
+    /// `max` allows).
     ///
     /// ```
     /// let bad = worklight::WorkerPool::<()>::builder()
@@ -129,6 +149,11 @@ impl Summoning {
     pub(crate) fn validate(&self) -> Result<(), BuildError> {
         if self.max == 0 {
             return Err(BuildError::ZeroWorkers);
+        }
+        if self.min > Self::MAX_WORKERS {
+            return Err(BuildError::Invalid(
+                "summoning: min is above Summoning::MAX_WORKERS",
+            ));
         }
         if self.min > self.max {
             return Err(BuildError::Invalid("summoning: min is above max"));
@@ -200,5 +225,17 @@ mod tests {
             "ratio 1: a worker per queued job"
         );
         assert_eq!(p.growth_steps(64, 0, 1), 1, "one put is one step");
+    }
+
+    #[test]
+    fn max_is_clamped_to_the_ceiling_and_rate_to_max() {
+        let p = Summoning::new(0, usize::MAX).rate(usize::MAX);
+        assert_eq!(p.max(), Summoning::MAX_WORKERS);
+        assert_eq!(p.growth(1, 0), Summoning::MAX_WORKERS);
+        assert_eq!(p.growth_steps(usize::MAX, 0, usize::MAX), p.max());
+        assert_eq!(p.growth(1, Summoning::MAX_WORKERS), 0);
+        assert!(p.validate().is_ok());
+        let min = Summoning::new(Summoning::MAX_WORKERS + 1, usize::MAX);
+        assert!(min.validate().is_err(), "a min past the ceiling");
     }
 }

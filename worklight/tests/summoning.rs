@@ -595,3 +595,120 @@ fn put_all_and_resume_grow_as_far_as_the_ratio_asks() {
     paused.exile().unwrap();
     assert_eq!(paused.outbox.len(), 16);
 }
+
+/// A `put_all` of more jobs than a bounded inbox holds counts each part it
+/// queues as put: the pool grows for that part before the putter waits for
+/// room, as far as the same jobs put one by one grow it.
+#[test]
+fn put_all_past_a_bounded_inbox_grows_for_each_part_it_queues() {
+    // min 0: were the first part not counted, no worker would ever start
+    // to make room, and put_all would wait forever.
+    let pool = WorkerPool::builder()
+        .capacity(2)
+        .summoning(Summoning::new(0, 4))
+        .build()
+        .unwrap();
+    let tally = Tally::new(10);
+    let jobs: Vec<_> = (0..10).map(|i| tally.job(i)).collect();
+    let (inbox, (done, put)) = (pool.inbox.clone(), bounded(1));
+    thread::spawn(move || done.send(inbox.put_all(jobs).map_err(drop)));
+    let put = put.recv_timeout(GUARD).expect("put_all returned");
+    assert_eq!(put, Ok(10));
+    pool.wait_idle().unwrap();
+    tally.assert_each_ran_once();
+    pool.exile().unwrap();
+    assert_eq!(
+        sorted(pool.outbox.try_iter().collect()),
+        (0..10).collect::<Vec<_>>()
+    );
+
+    // min 1: 40 held jobs through a bounded inbox of 4, put in one batch or
+    // one by one, grow the pool to max (four jobs held at once).
+    for batch in [false, true] {
+        let pool = WorkerPool::builder()
+            .capacity(4)
+            .summoning(Summoning::new(1, 4))
+            .build()
+            .unwrap();
+        let gate = Gate::new();
+        let tally = Tally::new(40);
+        let jobs: Vec<_> = (0..40).map(|i| gate.hold(tally.job(i))).collect();
+        let inbox = pool.inbox.clone();
+        let putter = thread::spawn(move || {
+            if batch {
+                assert_eq!(inbox.put_all(jobs).map_err(drop), Ok(40));
+            } else {
+                for job in jobs {
+                    inbox.put(job).map_err(drop).unwrap();
+                }
+            }
+        });
+        gate.wait_started(4);
+        let m = pool.metrics();
+        assert_eq!((m.busy, m.high_water), (4, 4), "batch: {batch}");
+        gate.open();
+        putter.join().unwrap();
+        pool.wait_idle().unwrap();
+        tally.assert_each_ran_once();
+        assert_eq!(pool.metrics().high_water, 4, "batch: {batch}");
+        pool.exile().unwrap();
+    }
+}
+
+/// A max or rate past anything a pool can count is clamped to
+/// `Summoning::MAX_WORKERS`; a min past it is refused at build.
+#[test]
+fn a_max_or_rate_past_the_ceiling_is_clamped() {
+    let unlimited = Summoning::new(0, usize::MAX);
+    assert_eq!(unlimited.max(), Summoning::MAX_WORKERS);
+    let too_many = Summoning::new(Summoning::MAX_WORKERS + 1, usize::MAX);
+    let refused = WorkerPool::<()>::builder().summoning(too_many).build();
+    assert!(matches!(refused, Err(BuildError::Invalid(_))));
+
+    // A rate past max grows the pool to max in one step.
+    let pool = WorkerPool::builder()
+        .summoning(Summoning::new(0, 4).rate(usize::MAX))
+        .build()
+        .unwrap();
+    let gate = Gate::new();
+    let tally = Tally::new(1);
+    tally.put_held(&pool, &gate);
+    assert_eq!(pool.poolsize(), 4);
+    gate.open();
+    pool.exile().unwrap();
+    tally.assert_each_ran_once();
+    assert_eq!(pool.metrics().spawned, 4);
+}
+
+/// Growth by a huge step that the OS refuses (no system can map the stack)
+/// stops at the first refused spawn and gives the other reserved places
+/// back: the put returns, the job stays queued, the exile hands it back.
+#[test]
+fn a_huge_growth_step_the_os_refuses_stops_at_the_first_refusal() {
+    let pool = WorkerPool::<u8>::builder()
+        .stack_size(usize::MAX / 2)
+        .summoning(Summoning::new(0, usize::MAX).rate(usize::MAX))
+        .build()
+        .unwrap();
+    let (inbox, (done, put)) = (pool.inbox.clone(), bounded(1));
+    thread::spawn(move || done.send(inbox.put(|| 7).is_ok()));
+    if put.recv_timeout(GUARD) != Ok(true) {
+        // The put panicked or is still trying to start its workers: leak
+        // the pool, whose exile would wait for that put, to fail here.
+        std::mem::forget(pool);
+        panic!("the put did not return");
+    }
+    assert_eq!((pool.poolsize(), pool.inbox.len()), (0, 1));
+    assert!(matches!(
+        pool.wait_idle(),
+        Err(worklight::ExileError::NoWorkers)
+    ));
+    match pool.exile() {
+        Err(worklight::ExileError::Spawn { unrun, .. }) => {
+            let rerun: Vec<u8> = unrun.into_iter().map(|j| j.run(&mut ()).unwrap()).collect();
+            assert_eq!(rerun, [7]);
+        }
+        other => panic!("expected the job back with the spawn error: {other:?}"),
+    }
+    assert_eq!(pool.metrics().spawned, 0);
+}
