@@ -206,6 +206,12 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         worker::current_pool() == self.id
     }
 
+    /// Whether this thread is a worker taking from this pool's inbox: one
+    /// of its own, or of another pool fed by the same inbox.
+    pub(crate) fn is_inbox_worker(&self) -> bool {
+        worker::current_inbox() == self.inbox.id()
+    }
+
     /// Wakes every worker to look at the control state again. Takes the
     /// inbox guard, under which the caller made the change, and wakes with
     /// the lock released (see `Inbox::wake_all`).

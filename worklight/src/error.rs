@@ -334,7 +334,8 @@ impl std::error::Error for BuildError {
 #[non_exhaustive]
 pub enum ExileError<J> {
     /// Called from one of the pool's own jobs: waiting for the pool would wait
-    /// for the caller itself.
+    /// for the caller itself. (For `wait_idle`, also from a job of another
+    /// pool fed by the same inbox: that job counts as unfinished too.)
     FromOwnWorker,
     /// `wait_idle` found jobs queued and no worker left to run them (every
     /// worker banished, or every setup failed): it would wait forever.

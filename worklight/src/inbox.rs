@@ -223,6 +223,11 @@ impl<I> Inbox<I> {
         (n > 0).then_some((pool, n))
     }
 
+    /// This inbox's identity, shared by its clones (never 0).
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.shared) as usize
+    }
+
     /// How many jobs wait to be started now: on the queue, or taken by a
     /// worker in a batch and not yet started.
     ///

@@ -209,7 +209,9 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// pool fed by it. While the pool is paused, its queued jobs wait for
     /// `resume`, and so does this.
     ///
-    /// Errors: called from one of the pool's own jobs; or jobs are queued and
+    /// Errors: called from one of the pool's own jobs, or from a job of
+    /// another pool fed by the same inbox (its job counts as unfinished, so
+    /// this would wait for itself); or jobs are queued and
     /// the pool has no worker left (all banished, or every setup failed) —
     /// returned as soon as the last worker leaves, instead of waiting forever.
     ///

@@ -30,12 +30,17 @@ crate::sync::thread_local! {
     // Not `const`: loom's `thread_local!` (see `sync.rs`) takes no `const`
     // initializer, and this is read only by exile and `wait_idle`.
     #[allow(clippy::missing_const_for_thread_local)]
-    static CURRENT_POOL: Cell<u64> = Cell::new(0);
+    static CURRENT: Cell<(u64, usize)> = Cell::new((0, 0));
 }
 
 /// The id of the pool whose worker this thread is (0 if none).
 pub(crate) fn current_pool() -> u64 {
-    CURRENT_POOL.with(Cell::get)
+    CURRENT.with(Cell::get).0
+}
+
+/// The id of the inbox this thread's pool takes from (0 if none).
+pub(crate) fn current_inbox() -> usize {
+    CURRENT.with(Cell::get).1
 }
 
 /// Marks the thread finished even if something below unwinds.
@@ -54,7 +59,7 @@ pub(crate) fn run<'a, K: Kind + 'a>(
     startup: Option<Arc<Startup>>,
 ) {
     let _exit = ExitGuard(&core);
-    CURRENT_POOL.with(|c| c.set(core.id));
+    CURRENT.with(|c| c.set((core.id, core.inbox.id())));
     let stats = core.stats.join();
 
     let started = catch_unwind(AssertUnwindSafe(|| {

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
+use common::gate::GUARD;
 use common::{Hold, Ledger, sorted};
 use worklight::{
     Exiled, GetTimeoutError, Inbox, Job, JobError, Sink, TryGetError, WorkerPool, callback,
@@ -391,6 +392,41 @@ fn a_shared_inbox_is_worked_by_every_pool_fed_by_it_from_many_threads() {
     assert_eq!(all, range(2 + 4 * N));
     assert_eq!(ledger.runs(), 2 + 4 * N);
     assert!(shared.is_closed());
+}
+
+/// A job of one pool that waits for another pool fed by the same inbox
+/// would wait for itself (its own job counts as unfinished): refused, as
+/// from the pool's own job.
+#[test]
+fn wait_idle_from_a_job_of_a_sibling_pool_on_the_inbox_is_refused() {
+    let shared: Inbox<Job<'static, String>> = Inbox::new();
+    let a = WorkerPool::builder()
+        .workers(1)
+        .inbox(shared.clone())
+        .build()
+        .unwrap();
+    let b = Arc::new(
+        WorkerPool::builder()
+            .workers(1)
+            .paused() // so that the job runs on a's worker
+            .inbox(shared.clone())
+            .build()
+            .unwrap(),
+    );
+    let b2 = Arc::clone(&b);
+    shared.put(move || format!("{:?}", b2.wait_idle())).unwrap();
+    match a.outbox.get_timeout(GUARD) {
+        Ok(answer) => assert_eq!(answer, "Err(FromOwnWorker)"),
+        Err(e) => {
+            // The job waits for itself: leak the pools, whose exile would
+            // wait for it too, to fail here.
+            std::mem::forget((a, b));
+            panic!("the job's wait_idle did not return: {e:?}");
+        }
+    }
+    b.resume();
+    a.exile().unwrap();
+    b.exile().unwrap();
 }
 
 #[test]

@@ -238,7 +238,8 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     }
 
     pub(crate) fn wait_idle(&self) -> Result<(), ExileError<K::Item>> {
-        if self.is_own_worker() {
+        // A job of any pool on the inbox counts as unfinished until it ends.
+        if self.is_inbox_worker() {
             return Err(ExileError::FromOwnWorker);
         }
         if self.inbox.wait_idle(&self.ctl) {
