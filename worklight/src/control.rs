@@ -14,7 +14,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use crate::summoning::Summoning;
-use crate::sync::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Condvar};
+use crate::sync::{Arc, AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Condvar};
 
 /// The most each half of `Control::size` holds.
 const COUNT_MAX: usize = u32::MAX as usize;
@@ -47,11 +47,22 @@ pub(crate) struct Control {
     pub(crate) wake: Condvar,
     /// The self-sizing policy, if the pool sizes itself.
     pub(crate) scaling: Option<Summoning>,
+    /// The `active` workers of every pool fed by this pool's inbox, kept
+    /// with this pool's own (`set_counts`): `wait_idle` on a shared inbox
+    /// is stranded only when no pool has a worker left.
+    inbox_active: Arc<AtomicUsize>,
 }
 
 impl Control {
-    pub(crate) fn new(paused: bool, scaling: Option<Summoning>) -> Self {
+    /// A pool's control; `inbox_active` is its inbox's count of active
+    /// workers over every pool ([`Inbox::active`](crate::inbox::Inbox::active)).
+    pub(crate) fn new(
+        paused: bool,
+        scaling: Option<Summoning>,
+        inbox_active: Arc<AtomicUsize>,
+    ) -> Self {
         Control {
+            inbox_active,
             mode: AtomicU8::new(Mode::Run as u8),
             paused: AtomicBool::new(paused),
             size: AtomicU64::new(0),
@@ -96,9 +107,16 @@ impl Control {
         ((word & 0xffff_ffff) as usize, (word >> 32) as usize)
     }
 
-    /// Inbox lock held: the only writers are serialised by it.
+    /// Inbox lock held: the only writers are serialised by it (of this
+    /// pool's counts, and of every pool's on the inbox).
     fn set_counts(&self, active: usize, retire: usize) {
         debug_assert!(active <= COUNT_MAX && retire <= COUNT_MAX);
+        let before = self.active();
+        if active > before {
+            self.inbox_active.fetch_add(active - before, Relaxed);
+        } else if active < before {
+            self.inbox_active.fetch_sub(before - active, Relaxed);
+        }
         self.size
             .store(active as u64 | (retire as u64) << 32, Relaxed);
     }

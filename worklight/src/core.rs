@@ -174,10 +174,11 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     ) -> Result<Arc<Self>, BuildError> {
         settings.validate()?;
         inbox.attach()?;
+        let ctl = Control::new(settings.paused, settings.summoning, inbox.active());
         Ok(Arc::new(Core {
             id: NEXT_POOL_ID.fetch_add(1, Relaxed),
             inbox,
-            ctl: Control::new(settings.paused, settings.summoning),
+            ctl,
             kind,
             stats: PoolStats::default(),
             settings,
@@ -324,7 +325,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     fn give_back_places(&self, n: usize) {
         let st = self.inbox.lock();
         self.ctl.give_back(n);
-        if self.ctl.active() == 0 && !st.queue.is_empty() {
+        if self.inbox.no_workers(&st) && !st.queue.is_empty() {
             self.inbox.wake_idle(&st);
         }
         self.wake(st);

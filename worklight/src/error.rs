@@ -337,8 +337,9 @@ pub enum ExileError<J> {
     /// for the caller itself. (For `wait_idle`, also from a job of another
     /// pool fed by the same inbox: that job counts as unfinished too.)
     FromOwnWorker,
-    /// `wait_idle` found jobs queued and no worker left to run them (every
-    /// worker banished, or every setup failed): it would wait forever.
+    /// `wait_idle` found jobs queued and no worker left to run them, in the
+    /// pool or any other fed by its inbox (every worker banished, or every
+    /// setup failed): it would wait forever.
     /// [`summon`](crate::Pool::summon) workers, or exile the pool.
     NoWorkers,
     /// Every worker was gone and none could be started to work off the inbox;

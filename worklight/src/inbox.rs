@@ -89,6 +89,9 @@ pub(crate) struct Shared<I> {
     /// Mirror of the queue's length, read without the lock by spinning
     /// workers (`queued_hint`).
     pub(crate) len: AtomicUsize,
+    /// Active workers over every pool fed by the inbox, counted by each
+    /// pool's `Control` under the lock.
+    active: Arc<AtomicUsize>,
 }
 
 /// A queue of jobs: where `put` leaves work for a pool's workers.
@@ -191,6 +194,7 @@ impl<I> Inbox<I> {
                 space: Condvar::new(),
                 idle: Condvar::new(),
                 len: AtomicUsize::new(0),
+                active: Arc::new(AtomicUsize::new(0)),
             }),
         }
     }
@@ -221,6 +225,17 @@ impl<I> Inbox<I> {
             .and_then(|(_, w)| w.upgrade())?;
         let n = pool.reserve(st.queue.len(), st.queue.len());
         (n > 0).then_some((pool, n))
+    }
+
+    /// The count of active workers over every pool fed by the inbox, for a
+    /// new pool's `Control` to keep.
+    pub(crate) fn active(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.shared.active)
+    }
+
+    /// Whether no pool fed by the inbox has a worker left. Inbox lock held.
+    pub(crate) fn no_workers(&self, _st: &State<I>) -> bool {
+        self.shared.active.load(Relaxed) == 0
     }
 
     /// This inbox's identity, shared by its clones (never 0).
@@ -374,13 +389,13 @@ impl<I> Inbox<I> {
     }
 
     /// Waits until every job accepted so far has finished. Returns false,
-    /// without waiting further, if the pool `ctl` has no worker left to run
-    /// the queued jobs (all banished, or every setup failed) and is not
-    /// being exiled.
+    /// without waiting further, if no pool fed by the inbox has a worker
+    /// left to run the queued jobs (all banished, or every setup failed)
+    /// and the pool `ctl` is not being exiled.
     pub(crate) fn wait_idle(&self, ctl: &Control) -> bool {
         let mut st = self.lock();
         while st.unfinished > 0 {
-            let stranded = ctl.active() == 0 && !st.queue.is_empty();
+            let stranded = self.no_workers(&st) && !st.queue.is_empty();
             if stranded && ctl.mode() == Mode::Run {
                 return false;
             }

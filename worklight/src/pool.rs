@@ -211,9 +211,10 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     ///
     /// Errors: called from one of the pool's own jobs, or from a job of
     /// another pool fed by the same inbox (its job counts as unfinished, so
-    /// this would wait for itself); or jobs are queued and
-    /// the pool has no worker left (all banished, or every setup failed) —
-    /// returned as soon as the last worker leaves, instead of waiting forever.
+    /// this would wait for itself); or jobs are queued and no worker is left
+    /// to run them, in this pool or any other fed by the inbox (all
+    /// banished, or every setup failed) — returned as soon as the last
+    /// worker leaves, instead of waiting forever.
     ///
     /// ```
     /// use worklight::{ExileError, WorkerPool};

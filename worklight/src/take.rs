@@ -371,7 +371,6 @@ impl<I> Inbox<I> {
             st.slots.retain(|s| !Arc::ptr_eq(s, &me.slot));
             self.queue_grew(&st);
         }
-        let active = ctl.active();
         if st.queue.is_empty() && ctl.mode() == Mode::Drain {
             // Staggered workers still in their delay need not wait it out.
             ctl.wake.notify_all();
@@ -380,7 +379,7 @@ impl<I> Inbox<I> {
             if st.sleeping > 0 {
                 self.shared().ready.notify_one();
             }
-            if active == 0 {
+            if self.no_workers(&st) {
                 // `wait_idle` callers learn that no worker is left.
                 self.wake_idle(&st);
             }
@@ -456,7 +455,7 @@ mod tests {
     fn inbox_of(n: usize) -> (Inbox<usize>, Control, super::Taker<usize>) {
         let inbox = Inbox::new();
         inbox.put_all(0..n).unwrap();
-        let ctl = Control::new(false, None);
+        let ctl = Control::new(false, None, inbox.active());
         ctl.add_active(1);
         let taker = inbox.taker();
         (inbox, ctl, taker)

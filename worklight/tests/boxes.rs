@@ -6,9 +6,10 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
 use std::time::Duration;
 
-use common::gate::GUARD;
+use common::gate::{GUARD, Gate};
 use common::{Hold, Ledger, sorted};
 use worklight::{
     Exiled, GetTimeoutError, Inbox, Job, JobError, Sink, TryGetError, WorkerPool, callback,
@@ -425,6 +426,40 @@ fn wait_idle_from_a_job_of_a_sibling_pool_on_the_inbox_is_refused() {
         }
     }
     b.resume();
+    a.exile().unwrap();
+    b.exile().unwrap();
+}
+
+/// `wait_idle` on a pool with no worker left, whose inbox feeds another
+/// pool that has one, waits for that pool to run the jobs: they are not
+/// stranded.
+#[test]
+fn wait_idle_waits_for_a_sibling_pool_on_the_inbox_to_run_the_jobs() {
+    let shared: Inbox<Job<'static, usize>> = Inbox::new();
+    let (stop_tx, stops) = crossbeam_channel::unbounded();
+    let a = WorkerPool::builder()
+        .workers(1)
+        .inbox(shared.clone())
+        .on_worker_stop(move |_| stop_tx.send(()).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(a.banish(1), 1);
+    stops.recv_timeout(GUARD).expect("a's worker did not leave");
+    let b = WorkerPool::builder()
+        .workers(1)
+        .inbox(shared.clone())
+        .build()
+        .unwrap();
+    let gate = Gate::new();
+    shared.put(gate.hold(|| 0)).unwrap();
+    gate.wait_started(1);
+    shared.put(|| 1).unwrap(); // queued, for b's worker once it is free
+    thread::scope(|s| {
+        s.spawn(|| gate.open());
+        assert!(a.wait_idle().is_ok(), "a had no worker, but b has");
+    });
+    assert_eq!(sorted(b.outbox.try_iter()), [0, 1]);
+    assert_eq!(a.poolsize(), 0);
     a.exile().unwrap();
     b.exile().unwrap();
 }
