@@ -50,6 +50,12 @@ impl<I> Inbox<I> {
     /// Puts a job, waiting for room if the inbox is bounded and full.
     /// Returns the job's id; hands the job back if the inbox is closed.
     ///
+    /// From a job of a pool this inbox feeds, the wait for room is a wait
+    /// for the pool's own workers: if each of them waits so, none ever
+    /// returns. A job that puts more jobs on a bounded inbox should use
+    /// [`try_put`](Inbox::try_put) or [`put_timeout`](Inbox::put_timeout)
+    /// (an exile ends the wait too: the job is handed back).
+    ///
     /// ```
     /// let pool = worklight::WorkerPool::new(1).unwrap();
     /// let id = pool.inbox.put(|| 2 + 2).unwrap();
