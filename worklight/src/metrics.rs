@@ -144,8 +144,10 @@ pub struct Metrics {
     pub queued: usize,
     /// Jobs being run now (equal to `busy`).
     pub running: usize,
-    /// Jobs that returned a value which was delivered to the outbox (or
-    /// discarded because its reader was gone).
+    /// Jobs that returned a value: delivered to the outbox, discarded
+    /// because its reader was gone, or lost to a panic of a caller-supplied
+    /// outbox (reported on the errbox as [`Cause::OutboxPanic`](crate::Cause::OutboxPanic)).
+    /// `completed + failed + panicked` counts every job run.
     pub completed: u64,
     /// Jobs that returned an error (reported on the errbox).
     pub failed: u64,
