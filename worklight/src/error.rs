@@ -288,10 +288,6 @@ pub enum BuildError {
     Exiled,
     /// A setting is out of range: the message says which.
     Invalid(&'static str),
-    /// A scoped pool ended with this many queued jobs that no worker could
-    /// run (every worker's setup failed); they borrowed from the scope and
-    /// were dropped with it.
-    Unrun(usize),
 }
 
 impl fmt::Display for BuildError {
@@ -308,7 +304,6 @@ impl fmt::Display for BuildError {
             BuildError::InboxClosed => f.write_str("the inbox is closed"),
             BuildError::Exiled => f.write_str("the pool was exiled"),
             BuildError::Invalid(what) => write!(f, "invalid setting: {what}"),
-            BuildError::Unrun(n) => write!(f, "{n} queued jobs could not be run"),
         }
     }
 }

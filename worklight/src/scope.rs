@@ -60,6 +60,7 @@ impl<'scope, 'env, T: Send + 'scope, S: 'static> Deref for ScopedPool<'scope, 'e
 /// })
 /// .unwrap();
 /// assert_eq!((harvest.value, harvest.outbox.len(), harvest.errbox.len()), ("done", 1, 1));
+/// assert_eq!(harvest.unrun, 0); // every job ran
 /// ```
 pub struct Harvest<T, R = ()> {
     /// Every result.
@@ -68,6 +69,12 @@ pub struct Harvest<T, R = ()> {
     pub errbox: Errbox,
     /// What the closure returned.
     pub value: R,
+    /// Jobs left queued that no worker could run: 0 unless, at the end, the
+    /// pool had no worker left (all banished, or failed) and the one it
+    /// then started for them could not run them either (its setup failed,
+    /// or the system refused the thread). They borrowed from the scope and
+    /// were dropped with it; everything that ran is in the boxes.
+    pub unrun: usize,
 }
 
 /// The boxes show how many items they hold, so results need not be `Debug`.
@@ -77,6 +84,7 @@ impl<T, R: fmt::Debug> fmt::Debug for Harvest<T, R> {
             .field("outbox", &self.outbox)
             .field("errbox", &self.errbox)
             .field("value", &self.value)
+            .field("unrun", &self.unrun)
             .finish()
     }
 }
@@ -86,6 +94,10 @@ impl<T, R: fmt::Debug> fmt::Debug for Harvest<T, R> {
 /// boxes. Jobs may borrow from the caller's stack, as with
 /// `std::thread::scope`. If `f` panics, the pool is still exiled (its queued
 /// jobs run) and then the panic resumes.
+///
+/// Errors: the pool could not be built (then `f` did not run). Once `f`
+/// has run, the harvest is always returned; jobs that no worker could run
+/// are counted in [`Harvest::unrun`].
 ///
 /// This is the Quick Start's `with workers.pool(8) as pool:`.
 ///
@@ -161,19 +173,21 @@ impl<T: Send + 'static, S: 'static> Builder<Closures<'static, T, S>> {
                 Ok(value) => value,
                 Err(payload) => resume_unwind(payload),
             };
-            match exiled {
+            let unrun = match exiled {
                 // Only possible when the closure exiled the pool from a job
                 // of its own, which is refused; the pool is exiled here.
-                Err(ExileError::FromOwnWorker | ExileError::NoWorkers) => {}
-                // The unrun jobs borrow from the scope and cannot leave it.
-                Err(ExileError::Spawn { error, .. }) => return Err(BuildError::Spawn(error)),
-                Err(ExileError::Stranded { unrun }) => return Err(BuildError::Unrun(unrun.len())),
-                Ok(()) => {}
-            }
+                Ok(()) | Err(ExileError::FromOwnWorker | ExileError::NoWorkers) => 0,
+                // The unrun jobs borrow from the scope and cannot leave it:
+                // they are counted, and dropped here, within it.
+                Err(ExileError::Spawn { unrun, .. } | ExileError::Stranded { unrun }) => {
+                    unrun.len()
+                }
+            };
             Ok(Harvest {
                 outbox,
                 errbox,
                 value,
+                unrun,
             })
         })
     }

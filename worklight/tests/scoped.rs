@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
+use common::gate::GUARD;
 use common::{Threads, sorted};
 use worklight::{Exiled, Inbox, Job, ScopedPool, TryGetError, WorkerPool};
 
@@ -222,4 +223,41 @@ fn a_scoped_pool_delivers_to_a_caller_outbox() {
         .unwrap();
     assert!(harvest.outbox.is_empty());
     assert_eq!(sorted(rx.iter()), vec![9, 16, 25]);
+}
+
+/// Jobs left at the end that no worker can run (the one worker left was
+/// banished, and the worker the exile starts for them fails its setup)
+/// are counted in the harvest, which still holds the value and every
+/// result of the jobs that ran.
+#[test]
+fn jobs_no_worker_could_run_are_counted_and_the_rest_of_the_harvest_kept() {
+    let setups = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&setups);
+    let (stop_tx, stops) = crossbeam_channel::unbounded();
+    let harvest = WorkerPool::<u32>::builder()
+        .workers(1)
+        .worker_setup(move |_| match counted.fetch_add(1, SeqCst) {
+            0 => Ok(()),
+            _ => Err("db down"),
+        })
+        .on_worker_stop(move |_| stop_tx.send(()).unwrap())
+        .scope(|pool| {
+            pool.inbox.put(|| 1).unwrap();
+            pool.wait_idle().unwrap();
+            assert_eq!(pool.banish(1), 1);
+            stops.recv_timeout(GUARD).expect("the worker did not leave");
+            pool.inbox.put(|| 2).unwrap();
+            pool.inbox.put(|| 3).unwrap();
+            "kept"
+        })
+        .unwrap();
+    assert_eq!(harvest.value, "kept");
+    assert_eq!(harvest.outbox.iter().collect::<Vec<_>>(), [1]);
+    assert_eq!(harvest.unrun, 2);
+    assert!(harvest.errbox.is_empty());
+    assert_eq!(
+        setups.load(SeqCst),
+        2,
+        "one worker, then the exile's helper"
+    );
 }
