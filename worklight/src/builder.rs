@@ -84,7 +84,10 @@ impl<T: Send + 'static> Builder<Closures<'static, T>> {
     /// worker keeps its state after a job that panicked.
     ///
     /// Call it before [`inbox`](Builder::inbox), whose job type names the
-    /// state (an inbox set earlier is forgotten).
+    /// state (an inbox set earlier is forgotten), and before
+    /// [`worker_teardown`](Builder::worker_teardown), which takes the state
+    /// (a teardown set earlier cannot: the build refuses it as
+    /// [`BuildError::Invalid`]).
     ///
     /// ```
     /// use worklight::{BuildError, Job, WorkerPool};
@@ -107,8 +110,12 @@ impl<T: Send + 'static> Builder<Closures<'static, T>> {
         F: Fn(&WorkerInfo) -> Result<S, E> + Send + Sync + 'static,
         E: Into<BoxError>,
     {
+        let mut settings = self.settings;
+        if self.kind.has_teardown() {
+            settings.refused = Some("worker_teardown was set before worker_setup: set it after");
+        }
         Builder {
-            settings: self.settings,
+            settings,
             kind: Closures::new(
                 Arc::new(move |info: &WorkerInfo| setup(info).map_err(Into::into)),
                 true,

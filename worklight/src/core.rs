@@ -82,6 +82,8 @@ pub(crate) struct Settings {
     pub(crate) on_start: Option<Hook>,
     pub(crate) on_stop: Option<Hook>,
     pub(crate) summoning: Option<Summoning>,
+    /// A builder call that cannot take effect, refused at build.
+    pub(crate) refused: Option<&'static str>,
 }
 
 impl Default for Settings {
@@ -97,6 +99,7 @@ impl Default for Settings {
             on_start: None,
             on_stop: None,
             summoning: None,
+            refused: None,
         }
     }
 }
@@ -111,6 +114,9 @@ impl Settings {
     /// Refuses settings no pool can start with: no workers, a bad
     /// self-sizing policy, or a thread name the system cannot take.
     fn validate(&self) -> Result<(), BuildError> {
+        if let Some(why) = self.refused {
+            return Err(BuildError::Invalid(why));
+        }
         match &self.summoning {
             Some(policy) => policy.validate()?,
             None if self.worker_count() == 0 => return Err(BuildError::ZeroWorkers),

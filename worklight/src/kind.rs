@@ -137,6 +137,10 @@ impl<'a, T, S> Closures<'a, T, S> {
         self.teardown = Some(teardown);
     }
 
+    pub(crate) fn has_teardown(&self) -> bool {
+        self.teardown.is_some()
+    }
+
     /// The same settings for jobs of another lifetime (a scoped pool's).
     pub(crate) fn for_jobs<'b>(self) -> Closures<'b, T, S> {
         Closures::new(self.setup, self.custom_setup, self.teardown)

@@ -498,3 +498,31 @@ fn a_failing_handler_factory_fails_build_and_summon() {
         assert_eq!(failed, [bad]);
     }
 }
+
+/// A teardown set before the setup cannot take the setup's state: the
+/// build refuses it instead of forgetting it, scoped pools included.
+#[test]
+fn a_teardown_set_before_the_setup_is_refused_at_build() {
+    let misordered = || {
+        WorkerPool::<u8>::builder()
+            .workers(1)
+            .worker_teardown(|(), _| ())
+            .worker_setup(|_| Ok::<_, Infallible>(5u8))
+    };
+    let built = misordered().build();
+    assert!(matches!(built, Err(BuildError::Invalid(_))), "{built:?}");
+    let mut ran = false;
+    let scoped = misordered().scope(|_| ran = true);
+    assert!(matches!(scoped, Err(BuildError::Invalid(_))), "{scoped:?}");
+    assert!(!ran);
+    // In the right order, it runs.
+    let (tx, torn_down) = unbounded();
+    let pool = WorkerPool::<u8>::builder()
+        .workers(1)
+        .worker_setup(|_| Ok::<_, Infallible>(5u8))
+        .worker_teardown(move |state, _| tx.send(state).unwrap())
+        .build()
+        .unwrap();
+    pool.exile().unwrap();
+    assert_eq!(torn_down.try_iter().collect::<Vec<_>>(), [5]);
+}
