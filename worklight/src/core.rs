@@ -239,6 +239,9 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         stagger: Option<Duration>,
         all_or_nothing: bool,
     ) -> Result<usize, BuildError> {
+        if self.ctl.mode() != Mode::Run {
+            return Err(BuildError::Exiled); // even for no worker at all
+        }
         let n = match &self.ctl.scaling {
             Some(policy) => policy.clamp_summon(n, self.ctl.poolsize()),
             None => n,
@@ -353,6 +356,9 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     pub(crate) fn set_paused(&self, paused: bool) {
         let growth = {
             let st = self.inbox.lock();
+            if self.ctl.mode() != Mode::Run {
+                return; // an exile resumed the pool for good
+            }
             self.ctl.set_paused(paused);
             // Growth for the jobs a resume releases is reserved in the same
             // lock acquisition, before a woken worker can take any of them.

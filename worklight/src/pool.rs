@@ -241,8 +241,9 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
 
     /// Holds the workers off the inbox: each finishes its current job and
     /// takes no new one until [`resume`](Pool::resume). Puts still queue.
-    /// An exile resumes the pool to work the inbox off; `exile_now` hands
-    /// the queued jobs back.
+    /// An exile resumes the pool for good, to work the inbox off (after it,
+    /// `pause` and `resume` do nothing); `exile_now` hands the queued jobs
+    /// back.
     ///
     /// ```
     /// let pool = worklight::WorkerPool::new(2).unwrap();

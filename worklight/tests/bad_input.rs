@@ -227,6 +227,28 @@ fn summon_after_exile_is_refused() {
     assert_eq!(pool.poolsize(), 0);
 }
 
+/// An exile resumes a paused pool for good: it no longer reads as paused,
+/// and `pause`, `resume` and even `summon(0)` change nothing after it.
+#[test]
+fn controls_after_exile_change_nothing() {
+    let pool = WorkerPool::<()>::builder()
+        .workers(1)
+        .paused()
+        .build()
+        .unwrap();
+    pool.exile().unwrap();
+    assert!(!pool.is_paused(), "the exile resumed it");
+    pool.pause();
+    assert!(!pool.is_paused());
+    pool.resume();
+    assert!(matches!(pool.summon(0), Err(BuildError::Exiled)));
+    assert!(matches!(
+        pool.summon_staggered(0, std::time::Duration::ZERO),
+        Err(BuildError::Exiled)
+    ));
+    assert_eq!(pool.banish(1), 0);
+}
+
 #[test]
 fn try_put_and_put_timeout_on_a_full_inbox_hand_the_job_back() {
     let ledger = Ledger::new();

@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::gate::{GUARD, Gate};
 use common::{Hold, Ledger, sorted};
 use worklight::{
-    Exiled, GetTimeoutError, Inbox, Job, JobError, Sink, TryGetError, WorkerPool, callback,
+    Exiled, Exit, GetTimeoutError, Inbox, Job, JobError, Sink, TryGetError, WorkerPool, callback,
     iterqueue,
 };
 
@@ -462,6 +462,45 @@ fn wait_idle_waits_for_a_sibling_pool_on_the_inbox_to_run_the_jobs() {
     assert_eq!(a.poolsize(), 0);
     a.exile().unwrap();
     b.exile().unwrap();
+}
+
+/// A pool already exiled at once exiled again, while another pool fed by
+/// the same inbox drains it, leaves that pool's queue alone: every job
+/// runs once.
+#[test]
+fn exiling_an_exiled_pool_again_leaves_a_sibling_pools_drain_alone() {
+    let shared: Inbox<Job<'static, usize>> = Inbox::new();
+    let a = WorkerPool::builder()
+        .workers(1)
+        .inbox(shared.clone())
+        .build()
+        .unwrap();
+    let b = WorkerPool::builder()
+        .workers(1)
+        .inbox(shared.clone())
+        .build()
+        .unwrap();
+    assert!(a.exile_now().unwrap().is_empty(), "b still feeds on it");
+    let gate = Gate::new();
+    shared.put(gate.hold(|| 0)).unwrap();
+    gate.wait_started(1); // b's worker holds it; the next five stay queued
+    for i in 1..=5 {
+        shared.put(move || i).unwrap();
+    }
+    thread::scope(|s| {
+        let draining = s.spawn(|| b.exile());
+        while !shared.is_closed() {
+            thread::yield_now();
+        }
+        // b's exile has begun and closed the inbox: a's exiles come after.
+        a.exile().unwrap();
+        assert!(matches!(a.exile_timeout(GUARD).unwrap(), Exit::Done));
+        assert!(a.exile_now().unwrap().is_empty(), "b's jobs are b's to run");
+        gate.open();
+        draining.join().unwrap().unwrap();
+    });
+    assert_eq!(sorted(b.outbox.try_iter()), range(6));
+    assert_eq!(a.metrics().handed_back + b.metrics().handed_back, 0);
 }
 
 #[test]

@@ -98,22 +98,28 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     /// back, and whether a worker must be started to drain the inbox.
     fn begin_exile(&self, to: Mode) -> (Vec<K::Item>, bool) {
         let mut st = self.inbox.lock();
-        if self.ctl.mode() == Mode::Run {
+        let before = self.ctl.mode();
+        if before == Mode::Run {
             self.inbox.release(&mut st, self.id);
         }
         self.ctl.advance(to);
         self.ctl.clear_banish();
+        self.ctl.set_paused(false);
         let mut unrun = Vec::new();
         let mut helper = false;
         if st.closed {
             match self.ctl.mode() {
-                Mode::Now => unrun = self.inbox.take_all(&mut st),
-                _ => {
+                // Only the exile that turns the pool immediate takes the
+                // queue: on a shared inbox, a later one would take the jobs
+                // that other pools are still draining.
+                Mode::Now if before != Mode::Now => unrun = self.inbox.take_all(&mut st),
+                Mode::Drain => {
                     helper = self.ctl.active() == 0 && !st.queue.is_empty();
                     if helper {
                         self.ctl.add_active(1);
                     }
                 }
+                _ => {}
             }
         }
         self.wake(st);
@@ -152,10 +158,11 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     }
 
     /// Once every worker has left: whatever is still on a closed inbox, to
-    /// hand back (nothing else can run it).
+    /// hand back, unless another pool fed by the inbox still has workers to
+    /// run it.
     fn leftovers(&self) -> Vec<K::Item> {
         let mut st = self.inbox.lock();
-        if !st.closed {
+        if !st.closed || !self.inbox.no_workers(&st) {
             return Vec::new();
         }
         let unrun = self.inbox.take_all(&mut st);
