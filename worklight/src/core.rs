@@ -243,7 +243,8 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             return Err(BuildError::Exiled); // even for no worker at all
         }
         let n = match &self.ctl.scaling {
-            Some(policy) => policy.clamp_summon(n, self.ctl.poolsize()),
+            // `max` counts a banished worker until it has left (see `reserve`).
+            Some(policy) => policy.clamp_summon(n, self.ctl.active()),
             None => n,
         };
         // A start hook may panic too, which counts as a failed setup.
@@ -262,7 +263,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 if self
                     .ctl
                     .scaling
-                    .is_some_and(|p| self.ctl.poolsize() >= p.max())
+                    .is_some_and(|p| self.ctl.active() >= p.max())
                 {
                     break; // growth filled the pool meanwhile
                 }
@@ -420,8 +421,12 @@ impl<K: Kind + 'static> Grow for Core<'static, K> {
         if self.ctl.mode() != Mode::Run || self.ctl.is_paused() {
             return 0;
         }
+        // The ratio counts the workers that take jobs (`poolsize`); `max`
+        // counts every thread, a banished one still finishing its job too
+        // (an exile cancels its banish and keeps it).
         let n = policy.growth_steps(queued, self.ctl.poolsize(), steps);
-        self.ctl.reserve(n)
+        self.ctl
+            .reserve(n.min(policy.max().saturating_sub(self.ctl.active())))
     }
 
     fn grow(self: Arc<Self>, n: usize) {

@@ -16,7 +16,9 @@
 //!
 //! Growth is decided under the inbox lock, where the new workers' places
 //! are reserved before the lock is released: concurrent puts can never take
-//! the pool past `max`. A worker retires only while the inbox is empty and
+//! the pool past `max`. A banished worker still finishing its job keeps
+//! its place until it has left (an exile may cancel its banish, and keep
+//! it), so `max` bounds the threads, not only `n`. A worker retires only while the inbox is empty and
 //! only down to `min`; with `min == 0` the next put starts a worker again.
 //! So while a job is queued, a worker exists or is being started. Idle
 //! workers at `min` sleep without a timeout: an idle pool does not wake up

@@ -712,3 +712,32 @@ fn a_huge_growth_step_the_os_refuses_stops_at_the_first_refusal() {
     }
     assert_eq!(pool.metrics().spawned, 0);
 }
+
+/// A banished worker still finishing its job holds its place until it has
+/// left: growth does not start another in it, which the exile, cancelling
+/// the banish, would otherwise keep beside it, past max.
+#[test]
+fn a_banished_worker_still_running_holds_its_place_against_max() {
+    let (pool, mut stops) = sizing(Summoning::new(1, 2));
+    assert_eq!(pool.summon(1).unwrap(), 1);
+    let gate = Gate::new();
+    let tally = Tally::new(5);
+    pool.inbox.put(gate.hold(tally.job(0))).unwrap();
+    pool.inbox.put(gate.hold(tally.job(1))).unwrap();
+    gate.wait_started(2);
+    assert_eq!(pool.banish(1), 1, "a token for a worker busy with its job");
+    for i in 2..5 {
+        pool.inbox.put(tally.job(i)).unwrap();
+    }
+    assert_eq!(pool.metrics().spawned, 2, "no third thread beside max 2");
+    assert_eq!(pool.summon(1).unwrap(), 0, "nor by summon");
+    thread::scope(|s| {
+        let exiling = s.spawn(|| pool.exile());
+        eventually("the exile has begun", || pool.is_exiled());
+        gate.open();
+        exiling.join().unwrap().unwrap();
+    });
+    tally.assert_each_ran_once();
+    stops.wait_total(2);
+    assert_eq!(pool.metrics().spawned, 2);
+}
