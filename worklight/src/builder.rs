@@ -402,7 +402,8 @@ impl<K: Kind> Builder<K> {
     }
 
     /// Delivers results to a caller-supplied box instead of the pool's own
-    /// outbox (which then stays empty): a crossbeam or std channel sender,
+    /// outbox (which then stays empty, and whose reads end at once): a
+    /// crossbeam or std channel sender,
     /// a [`callback`](crate::callback), or your own [`Sink`]. If its reader
     /// is gone, results are dropped and counted in
     /// [`Metrics::discarded`](crate::Metrics::discarded); a bounded channel

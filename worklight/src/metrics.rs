@@ -140,7 +140,8 @@ pub struct Metrics {
     pub paused: usize,
     /// Workers waiting for a job now: `alive - busy - paused`, at least 0.
     pub idle: usize,
-    /// Jobs on the inbox, not yet taken by a worker.
+    /// Jobs waiting to be started: on the inbox's queue, or taken off it in
+    /// a worker's batch and not started yet (as [`Inbox::len`](crate::Inbox::len)).
     pub queued: usize,
     /// Jobs being run now (equal to `busy`).
     pub running: usize,

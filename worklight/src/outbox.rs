@@ -19,7 +19,8 @@ use crate::job::BoxError;
 ///
 /// When the pool was given a caller-supplied outbox or errbox
 /// ([`Builder::outbox`](crate::Builder::outbox)), items go there and this
-/// box stays empty.
+/// box stays empty, its reads ending at once with `Exiled` even while the
+/// pool runs.
 ///
 /// ```
 /// let pool = worklight::WorkerPool::new(4).unwrap();

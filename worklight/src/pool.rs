@@ -213,7 +213,8 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// another pool fed by the same inbox (its job counts as unfinished, so
     /// this would wait for itself); or jobs are queued and no worker is left
     /// to run them, in this pool or any other fed by the inbox (all
-    /// banished, or every setup failed) — returned as soon as the last
+    /// banished, every setup failed, or a self-sizing pool at zero workers
+    /// is paused, which stops its growth) — returned as soon as the last
     /// worker leaves, instead of waiting forever.
     ///
     /// ```
@@ -316,7 +317,9 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// once with how many will retire (never more than the pool has; in a
     /// self-sizing pool, never below its min).
     /// Banishing every worker while jobs are queued is allowed: the jobs wait
-    /// for `summon`, and an exile starts a worker to run them.
+    /// for `summon`, and an exile starts a worker to run them. (A self-sizing
+    /// pool keeps its last worker while jobs are queued instead: that
+    /// banish is cancelled, and the worker stays.)
     ///
     /// ```
     /// let pool = worklight::WorkerPool::<()>::new(4).unwrap();

@@ -83,8 +83,11 @@ impl Summoning {
         }
     }
 
-    /// Grow when more than `ratio` jobs per worker are queued (0: whenever
-    /// a job is queued and no worker is free to take it).
+    /// Grow when a put leaves more than `ratio` jobs per worker queued. 0
+    /// grows on every put that leaves its job queued, which is nearly every
+    /// put (a job waits on the queue until a worker takes it, even an idle
+    /// one): the pool grows to `max` at its first puts and shrinks back
+    /// only by the keep-alive.
     ///
     /// ```
     /// let pool = worklight::WorkerPool::<()>::builder()
