@@ -4,13 +4,19 @@
 //!
 //! Every exile path begins the same way, under the inbox lock: the pool
 //! leaves `Run` mode (detaching from its inbox, which closes if it was the
-//! last pool fed by it), pending banishes are cancelled, and every worker is
-//! woken. Then:
+//! last pool fed by it), pending banishes and a pause are cancelled, and
+//! every worker is woken. Then:
 //! - `exile` (mode `Drain`) waits for the workers, who leave once the inbox
 //!   is empty. If no worker is left (all banished) and the inbox still holds
 //!   jobs, one worker is started to work them off.
 //! - `exile_now` (mode `Now`) takes every queued job off a closed inbox and
-//!   hands it back; workers leave after their current job.
+//!   hands it back; workers leave after their current job. Only the exile
+//!   that turns a pool to `Now` takes the queue: a later exile of the same
+//!   pool finds a closed inbox whose jobs, if any, belong to other pools
+//!   fed by it, still draining. For the same reason, the jobs left on a
+//!   closed inbox once the pool's workers are gone (`leftovers`: every
+//!   setup failed) are handed back only if no pool on the inbox has a
+//!   worker left.
 //! - `exile_timeout` drains like `exile` until its deadline, then acts as
 //!   `exile_now` without waiting for the workers still running a job.
 //! - a build that fails (`abort`) sends the workers already started away
