@@ -268,6 +268,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                     break; // growth filled the pool meanwhile
                 }
                 self.ctl.add_active(1);
+                self.reserve_threads(1);
             }
             let delay = stagger.map(|step| Stagger::nth(start, step, k));
             if let Err(e) = self.spawn_reserved(delay, startup.clone()) {
@@ -287,8 +288,19 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         outcome.map(|()| started)
     }
 
-    /// Starts one worker whose place (`ctl.active`) is already counted;
-    /// gives the place back if the thread cannot be started.
+    /// Counts `n` worker threads about to be started, in the same hold of
+    /// the inbox lock that reserved their places (`ctl.active`): an exile
+    /// that comes before they start sees them there (no helper of its own)
+    /// and must also find them in the roster, to wait for them.
+    fn reserve_threads(&self, n: usize) {
+        if n > 0 {
+            self.roster.lock().threads += n;
+        }
+    }
+
+    /// Starts one worker whose place (`ctl.active`) and thread
+    /// (`reserve_threads`) are already counted; gives both back if the
+    /// thread cannot be started.
     fn spawn_reserved(
         self: &Arc<Self>,
         delay: Option<Stagger>,
@@ -297,7 +309,6 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         let index = {
             let mut roster = self.roster.lock();
             roster.handles.retain(|h| !h.is_finished());
-            roster.threads += 1;
             roster.next_index += 1;
             roster.next_index - 1
         };
@@ -323,15 +334,14 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             }
             Err(e) => {
                 self.give_back_places(1);
-                self.thread_exited();
                 Err(e)
             }
         }
     }
 
-    /// Gives back `n` reserved places whose threads were not started, and
-    /// wakes the pool to look again; `wait_idle` callers learn it if no
-    /// worker is left for the queued jobs.
+    /// Gives back `n` reserved places, and their threads, that were not
+    /// started, and wakes the pool to look again; `wait_idle` callers learn
+    /// it if no worker is left for the queued jobs.
     fn give_back_places(&self, n: usize) {
         let st = self.inbox.lock();
         self.ctl.give_back(n);
@@ -339,12 +349,17 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             self.inbox.wake_idle(&st);
         }
         self.wake(st);
+        self.threads_gone(n);
     }
 
     /// A worker thread is done (called last on the worker's thread).
     pub(crate) fn thread_exited(&self) {
+        self.threads_gone(1);
+    }
+
+    fn threads_gone(&self, n: usize) {
         let mut roster = self.roster.lock();
-        roster.threads -= 1;
+        roster.threads -= n;
         if roster.threads == 0 {
             self.exited.notify_all();
         }
@@ -425,8 +440,11 @@ impl<K: Kind + 'static> Grow for Core<'static, K> {
         // counts every thread, a banished one still finishing its job too
         // (an exile cancels its banish and keeps it).
         let n = policy.growth_steps(queued, self.ctl.poolsize(), steps);
-        self.ctl
-            .reserve(n.min(policy.max().saturating_sub(self.ctl.active())))
+        let n = self
+            .ctl
+            .reserve(n.min(policy.max().saturating_sub(self.ctl.active())));
+        self.reserve_threads(n);
+        n
     }
 
     fn grow(self: Arc<Self>, n: usize) {

@@ -315,6 +315,53 @@ fn banished_worker_puts_its_batch_back_for_the_exile() {
     });
 }
 
+/// A pool with one job queued and no worker left: its only worker was
+/// banished, and `wait_idle` has seen it leave.
+fn workerless_pool_with_a_job() -> WorkerPool<u32> {
+    let pool = loom_pool(workers(1), None, None);
+    assert_eq!(pool.banish(1), 1);
+    pool.inbox.put(|| 1).unwrap(); // the banished worker leaves it queued
+    assert!(matches!(
+        pool.wait_idle(),
+        Err(crate::ExileError::NoWorkers)
+    ));
+    pool
+}
+
+/// Claim 3, for two exiles at once: the first to begin reserves the place
+/// of the helper the queued job needs and starts it with the lock
+/// released; the second must still wait for that helper, not return early
+/// (and take the pool's senders from under it). Both return once the job
+/// has run.
+#[test]
+fn two_exiles_racing_wait_for_the_one_helper() {
+    check(2, Deadline::Passes, || {
+        let pool = Arc::new(workerless_pool_with_a_job());
+        let other = Arc::clone(&pool);
+        let exiler = thread::spawn(move || other.exile().is_ok());
+        let mine = pool.exile().is_ok();
+        assert!(exiler.join().unwrap() && mine, "both exiles succeed");
+        assert_eq!(ran(&pool), [1], "the job ran once");
+        assert_eq!(pool.metrics().alive, 0);
+    });
+}
+
+/// Claim 3, for a summon racing the exile: whichever reserves the worker
+/// place first, the exile waits for that worker and the job runs once.
+#[test]
+fn summon_racing_exile_of_a_workerless_pool_runs_the_job() {
+    check(2, Deadline::Passes, || {
+        let pool = workerless_pool_with_a_job();
+        let core = Arc::clone(&pool.core);
+        let summoner = thread::spawn(move || core.summon(1, None, false).ok());
+        pool.exile().expect("exile");
+        let summoned = summoner.join().unwrap();
+        assert!(matches!(summoned, None | Some(1)), "{summoned:?}");
+        assert_eq!(ran(&pool), [1], "the job ran once");
+        assert_eq!(pool.metrics().alive, 0);
+    });
+}
+
 /// Claim 3, from another thread: a banish racing the puts themselves.
 #[test]
 fn banish_from_another_thread_racing_puts_then_exile_runs_every_job() {

@@ -123,6 +123,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                     helper = self.ctl.active() == 0 && !st.queue.is_empty();
                     if helper {
                         self.ctl.add_active(1);
+                        self.reserve_threads(1);
                     }
                 }
                 _ => {}
