@@ -367,30 +367,3 @@ fn a_thread_that_cannot_be_spawned_is_a_typed_error() {
     assert_eq!(shared.len(), 1);
     assert!(!shared.is_closed());
 }
-
-/// A self-sizing pool whose growth the OS refuses keeps the job queued
-/// (the next put tries again); `wait_idle` says no worker is there to run
-/// it, and the exile hands it back with the spawn error.
-#[test]
-fn growth_the_os_refuses_strands_nothing() {
-    let pool = WorkerPool::<u8>::builder()
-        .summoning(worklight::Summoning::new(0, 4))
-        .stack_size(usize::MAX / 2) // no system can map this stack
-        .build()
-        .unwrap();
-    pool.inbox.put(|| 7).unwrap();
-    pool.inbox.put(|| 8).unwrap();
-    assert_eq!((pool.poolsize(), pool.inbox.len()), (0, 2));
-    assert!(matches!(
-        pool.wait_idle(),
-        Err(worklight::ExileError::NoWorkers)
-    ));
-    match pool.exile() {
-        Err(worklight::ExileError::Spawn { unrun, .. }) => {
-            let rerun: Vec<u8> = unrun.into_iter().map(|j| j.run(&mut ()).unwrap()).collect();
-            assert_eq!(rerun, [7, 8]);
-        }
-        other => panic!("expected the jobs back with the spawn error: {other:?}"),
-    }
-    assert_eq!(pool.metrics().spawned, 0);
-}

@@ -351,20 +351,21 @@ fn a_std_outbox_whose_reader_leaves_midway_discards_the_rest() {
     assert_eq!(pool.metrics().discarded, N as u64);
 }
 
+/// A pool of one worker fed by `shared`.
+fn one_worker_on<T: Send + 'static>(shared: &Inbox<Job<'static, T>>) -> WorkerPool<T> {
+    WorkerPool::builder()
+        .workers(1)
+        .inbox(shared.clone())
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn a_shared_inbox_is_worked_by_every_pool_fed_by_it_from_many_threads() {
     let shared: Inbox<Job<'static, usize>> = Inbox::new();
     let ledger = Ledger::new();
-    let a = WorkerPool::builder()
-        .workers(1)
-        .inbox(shared.clone())
-        .build()
-        .unwrap();
-    let b = WorkerPool::builder()
-        .workers(1)
-        .inbox(shared.clone())
-        .build()
-        .unwrap();
+    let a = one_worker_on(&shared);
+    let b = one_worker_on(&shared);
     // Two held jobs: each pool's only worker must take one.
     let hold = Hold::new();
     shared.put(hold.job(&ledger, 0)).unwrap();
@@ -401,11 +402,7 @@ fn a_shared_inbox_is_worked_by_every_pool_fed_by_it_from_many_threads() {
 #[test]
 fn wait_idle_from_a_job_of_a_sibling_pool_on_the_inbox_is_refused() {
     let shared: Inbox<Job<'static, String>> = Inbox::new();
-    let a = WorkerPool::builder()
-        .workers(1)
-        .inbox(shared.clone())
-        .build()
-        .unwrap();
+    let a = one_worker_on(&shared);
     let b = Arc::new(
         WorkerPool::builder()
             .workers(1)
@@ -445,11 +442,7 @@ fn wait_idle_waits_for_a_sibling_pool_on_the_inbox_to_run_the_jobs() {
         .unwrap();
     assert_eq!(a.banish(1), 1);
     stops.recv_timeout(GUARD).expect("a's worker did not leave");
-    let b = WorkerPool::builder()
-        .workers(1)
-        .inbox(shared.clone())
-        .build()
-        .unwrap();
+    let b = one_worker_on(&shared);
     let gate = Gate::new();
     shared.put(gate.hold(|| 0)).unwrap();
     gate.wait_started(1);
@@ -470,16 +463,8 @@ fn wait_idle_waits_for_a_sibling_pool_on_the_inbox_to_run_the_jobs() {
 #[test]
 fn exiling_an_exiled_pool_again_leaves_a_sibling_pools_drain_alone() {
     let shared: Inbox<Job<'static, usize>> = Inbox::new();
-    let a = WorkerPool::builder()
-        .workers(1)
-        .inbox(shared.clone())
-        .build()
-        .unwrap();
-    let b = WorkerPool::builder()
-        .workers(1)
-        .inbox(shared.clone())
-        .build()
-        .unwrap();
+    let a = one_worker_on(&shared);
+    let b = one_worker_on(&shared);
     assert!(a.exile_now().unwrap().is_empty(), "b still feeds on it");
     let gate = Gate::new();
     shared.put(gate.hold(|| 0)).unwrap();

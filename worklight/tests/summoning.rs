@@ -11,67 +11,16 @@ use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crossbeam_channel::{Receiver, bounded, unbounded};
+use crossbeam_channel::{bounded, unbounded};
 mod common;
 
 use common::gate::{GUARD, Gate, Tally};
-use worklight::{BuildError, Exit, Job, Summoning, WorkerInfo, WorkerPool};
+use common::sizing::{Stops, eventually, hold_at_max, sizing};
+use worklight::{Exit, Job, Summoning, WorkerPool};
 
 const TINY: Duration = Duration::from_millis(2);
-
-/// Counts the workers that left, through the `on_worker_stop` hook.
-struct Stops {
-    rx: Receiver<usize>,
-    seen: usize,
-}
-
-impl Stops {
-    fn hook() -> (impl Fn(&WorkerInfo) + Send + Sync, Stops) {
-        let (tx, rx) = unbounded();
-        let hook = move |w: &WorkerInfo| _ = tx.send(w.index());
-        (hook, Stops { rx, seen: 0 })
-    }
-
-    /// Waits until `total` workers have left since the pool was built.
-    fn wait_total(&mut self, total: u64) {
-        while (self.seen as u64) < total {
-            let stopped = self.rx.recv_timeout(GUARD);
-            stopped.expect("a worker did not stop");
-            self.seen += 1;
-        }
-    }
-
-    /// With no put under way, waits until the pool has shrunk to `min`:
-    /// every worker spawned so far but `min` has left.
-    fn wait_shrunk<T: Send + 'static>(&mut self, pool: &WorkerPool<T>, min: usize) {
-        self.wait_total(pool.metrics().spawned - min as u64);
-        assert_eq!(pool.poolsize(), min);
-        let m = pool.metrics();
-        assert_eq!((m.alive, m.retired), (min, m.spawned - min as u64));
-    }
-}
-
-/// A self-sizing pool of `usize` jobs with a stop hook.
-fn sizing(policy: Summoning) -> (WorkerPool<usize>, Stops) {
-    let (hook, stops) = Stops::hook();
-    let pool = WorkerPool::builder()
-        .summoning(policy)
-        .on_worker_stop(hook)
-        .build()
-        .unwrap();
-    (pool, stops)
-}
-
-/// Bounded wait for a state no event announces; fails after `GUARD`.
-fn eventually(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + GUARD;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
 
 #[test]
 fn the_put_that_crosses_the_ratio_grows_the_pool_by_rate() {
@@ -347,15 +296,6 @@ fn grown_workers_run_their_setup_and_teardown() {
     assert_eq!(teardowns.lock().unwrap().len(), spawned as usize);
 }
 
-/// Puts 10 held jobs on a pool sized 1..=3: every worker holds one, seven
-/// are queued.
-fn hold_at_max(pool: &WorkerPool<usize>, gate: &Gate, tally: &Tally) {
-    tally.put_held(pool, gate);
-    assert_eq!(pool.poolsize(), 3);
-    gate.wait_started(3);
-    assert_eq!(pool.inbox.len(), 7);
-}
-
 #[test]
 fn exile_works_off_a_self_sizing_pool_and_stops_its_growth() {
     let (pool, mut stops) = sizing(Summoning::new(1, 3));
@@ -373,33 +313,6 @@ fn exile_works_off_a_self_sizing_pool_and_stops_its_growth() {
     stops.wait_total(3);
     let m = pool.metrics();
     assert_eq!((m.alive, m.spawned, m.retired, m.completed), (0, 3, 0, 10));
-}
-
-/// A keep-alive too long for the clock to count is no deadline: the surplus
-/// workers wait for work, none retires, and each leaves at exile.
-#[test]
-fn a_keep_alive_past_the_clocks_range_never_retires_a_worker() {
-    let (pool, mut stops) = sizing(Summoning::new(1, 3).keep_alive(Duration::MAX));
-    let gate = Gate::new();
-    let tally = Tally::new(10);
-    hold_at_max(&pool, &gate, &tally);
-    gate.open();
-    // Each worker waits out its keep-alive in the same hold of the inbox
-    // lock that counts its last job finished, so all three are waiting when
-    // this returns.
-    pool.wait_idle().unwrap();
-    tally.assert_each_ran_once();
-    assert_eq!(pool.poolsize(), 3);
-
-    let again = Tally::new(3);
-    for i in 0..3 {
-        pool.inbox.put(again.job(i)).unwrap();
-    }
-    pool.exile().unwrap();
-    again.assert_each_ran_once();
-    stops.wait_total(3);
-    let m = pool.metrics();
-    assert_eq!((m.alive, m.spawned, m.retired, m.completed), (0, 3, 0, 13));
 }
 
 #[test]
@@ -482,27 +395,6 @@ fn dropping_a_self_sizing_pool_works_its_inbox_off() {
     };
     tally.assert_each_ran_once();
     stops.wait_total(spawned);
-}
-
-#[test]
-fn invalid_policies_are_refused_at_build() {
-    let build = |policy| WorkerPool::<()>::builder().summoning(policy).build();
-    assert!(matches!(
-        build(Summoning::new(0, 0)),
-        Err(BuildError::ZeroWorkers)
-    ));
-    assert!(matches!(
-        build(Summoning::new(3, 2)),
-        Err(BuildError::Invalid(_))
-    ));
-    assert!(matches!(
-        build(Summoning::new(1, 2).rate(0)),
-        Err(BuildError::Invalid(_))
-    ));
-    let scoped = WorkerPool::<()>::builder()
-        .summoning(Summoning::new(1, 2))
-        .scope(|_| ());
-    assert!(matches!(scoped, Err(BuildError::Invalid(_))));
 }
 
 fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
@@ -653,91 +545,4 @@ fn put_all_past_a_bounded_inbox_grows_for_each_part_it_queues() {
         assert_eq!(pool.metrics().high_water, 4, "batch: {batch}");
         pool.exile().unwrap();
     }
-}
-
-/// A max or rate past anything a pool can count is clamped to
-/// `Summoning::MAX_WORKERS`; a min past it is refused at build.
-#[test]
-fn a_max_or_rate_past_the_ceiling_is_clamped() {
-    let unlimited = Summoning::new(0, usize::MAX);
-    assert_eq!(unlimited.max(), Summoning::MAX_WORKERS);
-    let too_many = Summoning::new(Summoning::MAX_WORKERS + 1, usize::MAX);
-    let refused = WorkerPool::<()>::builder().summoning(too_many).build();
-    assert!(matches!(refused, Err(BuildError::Invalid(_))));
-
-    // A rate past max grows the pool to max in one step.
-    let pool = WorkerPool::builder()
-        .summoning(Summoning::new(0, 4).rate(usize::MAX))
-        .build()
-        .unwrap();
-    let gate = Gate::new();
-    let tally = Tally::new(1);
-    tally.put_held(&pool, &gate);
-    assert_eq!(pool.poolsize(), 4);
-    gate.open();
-    pool.exile().unwrap();
-    tally.assert_each_ran_once();
-    assert_eq!(pool.metrics().spawned, 4);
-}
-
-/// Growth by a huge step that the OS refuses (no system can map the stack)
-/// stops at the first refused spawn and gives the other reserved places
-/// back: the put returns, the job stays queued, the exile hands it back.
-#[test]
-fn a_huge_growth_step_the_os_refuses_stops_at_the_first_refusal() {
-    let pool = WorkerPool::<u8>::builder()
-        .stack_size(usize::MAX / 2)
-        .summoning(Summoning::new(0, usize::MAX).rate(usize::MAX))
-        .build()
-        .unwrap();
-    let (inbox, (done, put)) = (pool.inbox.clone(), bounded(1));
-    thread::spawn(move || done.send(inbox.put(|| 7).is_ok()));
-    if put.recv_timeout(GUARD) != Ok(true) {
-        // The put panicked or is still trying to start its workers: leak
-        // the pool, whose exile would wait for that put, to fail here.
-        std::mem::forget(pool);
-        panic!("the put did not return");
-    }
-    assert_eq!((pool.poolsize(), pool.inbox.len()), (0, 1));
-    assert!(matches!(
-        pool.wait_idle(),
-        Err(worklight::ExileError::NoWorkers)
-    ));
-    match pool.exile() {
-        Err(worklight::ExileError::Spawn { unrun, .. }) => {
-            let rerun: Vec<u8> = unrun.into_iter().map(|j| j.run(&mut ()).unwrap()).collect();
-            assert_eq!(rerun, [7]);
-        }
-        other => panic!("expected the job back with the spawn error: {other:?}"),
-    }
-    assert_eq!(pool.metrics().spawned, 0);
-}
-
-/// A banished worker still finishing its job holds its place until it has
-/// left: growth does not start another in it, which the exile, cancelling
-/// the banish, would otherwise keep beside it, past max.
-#[test]
-fn a_banished_worker_still_running_holds_its_place_against_max() {
-    let (pool, mut stops) = sizing(Summoning::new(1, 2));
-    assert_eq!(pool.summon(1).unwrap(), 1);
-    let gate = Gate::new();
-    let tally = Tally::new(5);
-    pool.inbox.put(gate.hold(tally.job(0))).unwrap();
-    pool.inbox.put(gate.hold(tally.job(1))).unwrap();
-    gate.wait_started(2);
-    assert_eq!(pool.banish(1), 1, "a token for a worker busy with its job");
-    for i in 2..5 {
-        pool.inbox.put(tally.job(i)).unwrap();
-    }
-    assert_eq!(pool.metrics().spawned, 2, "no third thread beside max 2");
-    assert_eq!(pool.summon(1).unwrap(), 0, "nor by summon");
-    thread::scope(|s| {
-        let exiling = s.spawn(|| pool.exile());
-        eventually("the exile has begun", || pool.is_exiled());
-        gate.open();
-        exiling.join().unwrap().unwrap();
-    });
-    tally.assert_each_ran_once();
-    stops.wait_total(2);
-    assert_eq!(pool.metrics().spawned, 2);
 }

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod gate;
+pub(crate) mod sizing;
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
