@@ -36,6 +36,7 @@ use crate::summoning::Summoning;
 /// pool.inbox.put(|| std::thread::current().name().unwrap().to_owned()).unwrap();
 /// assert!(pool.outbox.get().unwrap().starts_with("Fetcher-"));
 /// ```
+#[must_use = "a builder does nothing until `build` or `scope`"]
 pub struct Builder<K: Kind> {
     pub(crate) settings: Settings,
     kind: K,

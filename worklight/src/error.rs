@@ -196,7 +196,7 @@ impl<J> std::error::Error for PutTimeoutError<J> {}
 /// pool.exile().unwrap();
 /// assert_eq!(pool.outbox.get(), Err(worklight::Exiled));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Exiled;
 
 impl fmt::Display for Exiled {
@@ -213,7 +213,7 @@ impl std::error::Error for Exiled {}
 /// let pool = worklight::WorkerPool::<u8>::new(1).unwrap();
 /// assert_eq!(pool.errbox.try_get().unwrap_err(), TryGetError::Empty);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TryGetError {
     /// Nothing is there now; more may come.
     Empty,
@@ -230,7 +230,7 @@ pub enum TryGetError {
 /// pool.exile().unwrap();
 /// assert_eq!(pool.outbox.get_timeout(Duration::from_secs(1)), Err(GetTimeoutError::Exiled));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GetTimeoutError {
     /// Nothing came before the timeout; more may come.
     Timeout,

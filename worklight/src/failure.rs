@@ -2,7 +2,10 @@
 
 use std::any::Any;
 use std::fmt;
+use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use parking_lot::{Mutex, MutexGuard};
 
 use crate::job::{BoxError, JobId, Label};
 
@@ -40,7 +43,10 @@ pub(crate) fn drop_caught<T>(value: T) {
 /// ```
 pub struct Panic {
     message: String,
-    payload: Box<dyn Any + Send + 'static>,
+    /// Behind a lock, which makes a `Panic` (and so a [`JobError`]) `Sync`
+    /// although a payload is only `Send`: a failure can go into
+    /// `Box<dyn Error + Send + Sync>` or `anyhow::Error`.
+    payload: Mutex<Box<dyn Any + Send + 'static>>,
 }
 
 impl Panic {
@@ -52,7 +58,10 @@ impl Panic {
         } else {
             String::from("<non-string panic payload>")
         };
-        Panic { message, payload }
+        Panic {
+            message,
+            payload: Mutex::new(payload),
+        }
     }
 
     /// The panic's message, when its payload was a string.
@@ -66,7 +75,9 @@ impl Panic {
         &self.message
     }
 
-    /// The payload, for `downcast_ref` on panics that carry a value.
+    /// The payload, for `downcast_ref` on panics that carry a value. It is
+    /// behind a lock (see the type's `Sync`), held while the returned guard
+    /// lives: do not hold one while taking another from the same panic.
     ///
     /// ```
     /// # let pool = worklight::WorkerPool::<()>::new(1).unwrap();
@@ -74,8 +85,8 @@ impl Panic {
     /// let f = pool.errbox.get().unwrap();
     /// assert_eq!(f.panic().unwrap().payload().downcast_ref::<u8>(), Some(&42));
     /// ```
-    pub fn payload(&self) -> &(dyn Any + Send) {
-        &*self.payload
+    pub fn payload(&self) -> impl Deref<Target = dyn Any + Send> + '_ {
+        MutexGuard::map(self.payload.lock(), |p| &mut **p)
     }
 
     /// Takes the payload, to re-raise it with `std::panic::resume_unwind`.
@@ -90,9 +101,27 @@ impl Panic {
     /// assert!(caught.is_err());
     /// ```
     pub fn into_payload(self) -> Box<dyn Any + Send + 'static> {
-        self.payload
+        self.payload.into_inner()
     }
 }
+
+/// The panic's message.
+///
+/// ```
+/// # let pool = worklight::WorkerPool::<()>::new(1).unwrap();
+/// pool.inbox.put(|| panic!("disk on fire")).unwrap();
+/// let panic = pool.errbox.get().unwrap().into_panic().unwrap();
+/// assert_eq!(panic.to_string(), "disk on fire");
+/// let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(panic);
+/// # let _ = boxed;
+/// ```
+impl fmt::Display for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Panic {}
 
 impl fmt::Debug for Panic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -114,6 +143,7 @@ impl fmt::Debug for Panic {
 /// }
 /// ```
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Cause<E = BoxError> {
     /// The job returned an error.
     Error(E),

@@ -79,6 +79,7 @@ pub(crate) type RunFn<'a, T, S> = JobFn<'a, S, Result<T, BoxError>>;
 /// let err = pool.errbox.try_get().unwrap();
 /// assert_eq!(err.label(), Some("parse x"));
 /// ```
+#[must_use = "a job does nothing until it is put on an inbox"]
 pub struct Job<'a, T, S = ()> {
     run: RunFn<'a, T, S>,
     /// Boxed so that an unlabelled job costs one pointer, not a `Cow`.

@@ -1,6 +1,7 @@
 //! What a pool's inbox carries and how a worker runs it: closures
 //! ([`Closures`]) or plain data for a handler ([`Handlers`](crate::Handlers)).
 
+use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -144,6 +145,15 @@ impl<'a, T, S> Closures<'a, T, S> {
     /// The same settings for jobs of another lifetime (a scoped pool's).
     pub(crate) fn for_jobs<'b>(self) -> Closures<'b, T, S> {
         Closures::new(self.setup, self.custom_setup, self.teardown)
+    }
+}
+
+impl<T, S> fmt::Debug for Closures<'_, T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Closures")
+            .field("worker_setup", &self.custom_setup)
+            .field("worker_teardown", &self.teardown.is_some())
+            .finish()
     }
 }
 

@@ -109,7 +109,7 @@ pub use crate::inbox::Inbox;
 pub use crate::job::{BoxError, IntoJob, Job, JobId, Label};
 pub use crate::kind::{Closures, Kind, WorkerInfo};
 pub use crate::metrics::Metrics;
-pub use crate::outbox::{Errbox, Outbox, iterqueue};
+pub use crate::outbox::{Errbox, IntoIter, Iter, Outbox, TryIter, iterqueue};
 pub use crate::pool::{Pool, WorkerPool};
 pub use crate::scope::{Harvest, ScopedPool, pool};
 pub use crate::sink::{Callback, Sink, callback};

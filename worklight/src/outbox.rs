@@ -157,8 +157,8 @@ impl<T> Outbox<T> {
     /// pool.wait_idle().unwrap();
     /// assert_eq!(pool.outbox.try_iter().collect::<Vec<_>>(), vec![1]);
     /// ```
-    pub fn try_iter(&self) -> impl Iterator<Item = T> + '_ {
-        self.rx.try_iter()
+    pub fn try_iter(&self) -> TryIter<'_, T> {
+        TryIter(self.rx.try_iter())
     }
 
     /// Iterates until the pool is exiled and the box is empty, waiting for
@@ -171,18 +171,79 @@ impl<T> Outbox<T> {
     /// pool.exile().unwrap();
     /// assert_eq!(pool.outbox.iter().sum::<i32>(), 3);
     /// ```
-    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
-        self.rx.iter()
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter(self.rx.iter())
     }
 }
 
 impl<T> IntoIterator for Outbox<T> {
     type Item = T;
-    type IntoIter = crossbeam_channel::IntoIter<T>;
+    type IntoIter = IntoIter<T>;
 
     /// Iterates until the pool is exiled and the box is empty.
     fn into_iter(self) -> Self::IntoIter {
-        self.rx.into_iter()
+        IntoIter(self.rx.into_iter())
+    }
+}
+
+/// As [`Outbox::iter`]: `for result in &pool.outbox` waits for each item
+/// until the pool is exiled and the box is empty.
+///
+/// ```
+/// let pool = worklight::WorkerPool::new(1).unwrap();
+/// pool.inbox.put(|| 3).unwrap();
+/// pool.exile().unwrap();
+/// let mut sum = 0;
+/// for n in &pool.outbox {
+///     sum += n;
+/// }
+/// assert_eq!(sum, 3);
+/// ```
+impl<'a, T> IntoIterator for &'a Outbox<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// The iterator of [`Outbox::iter`]: waits for each item until the pool is
+/// exiled and the box is empty.
+#[derive(Debug)]
+pub struct Iter<'a, T>(crossbeam_channel::Iter<'a, T>);
+
+/// The iterator of [`Outbox::try_iter`] and [`iterqueue`]: what the box
+/// holds now.
+#[derive(Debug)]
+pub struct TryIter<'a, T>(crossbeam_channel::TryIter<'a, T>);
+
+/// The iterator of an [`Outbox`] taken by value: waits for each item until
+/// the pool is exiled and the box is empty.
+#[derive(Debug)]
+pub struct IntoIter<T>(crossbeam_channel::IntoIter<T>);
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.0.next()
+    }
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.0.next()
+    }
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.0.next()
     }
 }
 
@@ -196,6 +257,6 @@ impl<T> IntoIterator for Outbox<T> {
 /// pool.exile().unwrap();
 /// assert_eq!(worklight::iterqueue(&pool.outbox).sum::<i32>(), 42);
 /// ```
-pub fn iterqueue<T>(outbox: &Outbox<T>) -> impl Iterator<Item = T> + '_ {
+pub fn iterqueue<T>(outbox: &Outbox<T>) -> TryIter<'_, T> {
     outbox.try_iter()
 }

@@ -50,6 +50,28 @@ pub struct Pool<'a, K: Kind + 'a> {
 /// A pool for `'static` closure jobs returning `T`, whose workers keep a
 /// state `S`: the pool that lives as long as its owner.
 ///
+/// It is a name for `Pool<'static, Closures<'static, T, S>>`, which is what
+/// compiler messages show. A function that takes a pool with any worker
+/// state names `S`:
+///
+/// ```
+/// use worklight::WorkerPool;
+/// fn sum_squares<S>(pool: &WorkerPool<u64, S>, n: u64) -> u64 {
+///     for i in 0..n {
+///         pool.inbox.put(move || i * i).unwrap();
+///     }
+///     pool.wait_idle().unwrap();
+///     pool.outbox.try_iter().sum()
+/// }
+/// let plain = WorkerPool::new(2).unwrap();
+/// let with_state = WorkerPool::builder()
+///     .worker_setup(|w| Ok::<_, std::io::Error>(w.index()))
+///     .build()
+///     .unwrap();
+/// assert_eq!(sum_squares(&plain, 4), 14);
+/// assert_eq!(sum_squares(&with_state, 4), 14);
+/// ```
+///
 /// Its jobs run on other threads, so they must be `Send`:
 ///
 /// ```compile_fail

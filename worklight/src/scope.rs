@@ -49,6 +49,13 @@ impl<'scope, 'env, T: Send + 'scope, S: 'static> Deref for ScopedPool<'scope, 'e
     }
 }
 
+/// Shows the pool, as [`Pool`]'s `Debug` does.
+impl<'scope, 'env, T: Send + 'scope, S: 'static> fmt::Debug for ScopedPool<'scope, 'env, T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ScopedPool").field(&self.pool).finish()
+    }
+}
+
 /// What a scoped pool leaves behind: its boxes, holding every result and
 /// failure, and what the closure returned.
 ///
@@ -92,8 +99,10 @@ impl<T, R: fmt::Debug> fmt::Debug for Harvest<T, R> {
 /// Runs `f` with a pool of `workers` threads, then exiles it: every queued
 /// job is worked off and every thread joined before `pool` returns the
 /// boxes. Jobs may borrow from the caller's stack, as with
-/// `std::thread::scope`. If `f` panics, the pool is still exiled (its queued
-/// jobs run) and then the panic resumes.
+/// `std::thread::scope`; what they return must not borrow (`T: 'static`):
+/// return owned values, such as `s.len()` or `s.to_owned()` for a borrowed
+/// `s`. If `f` panics, the pool is still exiled (its queued jobs run) and
+/// then the panic resumes.
 ///
 /// Errors: the pool could not be built (then `f` did not run). Once `f`
 /// has run, the harvest is always returned; jobs that no worker could run

@@ -39,7 +39,8 @@ enum Repr<'a, S, R> {
     Inline {
         data: Storage,
         vtable: VTablePtr<S, R>,
-        /// Carries the closure's lifetime and `Send`-ness (and not `Sync`).
+        /// Carries the closure's lifetime and `Send`-ness (not its `Sync`-ness:
+        /// see why a `JobFn` is `Sync` anyway, at its `Sync` impl).
         _closure: PhantomData<BoxedFn<'a, S, R>>,
     },
     Boxed(BoxedFn<'a, S, R>),
@@ -114,6 +115,15 @@ impl<'a, S, R> JobFn<'a, S, R> {
         }
     }
 }
+
+// SAFETY: a `JobFn` gives nothing through a shared reference. Its only
+// methods take it by value (`call`) or by `&mut` (`Drop`), and it has no
+// `&self` method or trait impl, so a `&JobFn` shared between threads
+// reaches neither the closure nor its captures, whatever their own
+// `Sync`-ness (the argument of `std::sync::Exclusive`). It makes a `Job`,
+// and an error that hands one back, `Sync`: usable in
+// `Box<dyn Error + Send + Sync>`.
+unsafe impl<S, R> Sync for JobFn<'_, S, R> {}
 
 impl<S, R> Drop for JobFn<'_, S, R> {
     fn drop(&mut self) {

@@ -44,7 +44,8 @@ use crate::error::BuildError;
 /// let policy = Summoning::new(1, 8).ratio(2).rate(2).keep_alive(Duration::from_secs(5));
 /// assert_eq!((policy.min(), policy.max()), (1, 8));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[must_use = "a policy does nothing until given to `Builder::summoning`"]
 pub struct Summoning {
     min: usize,
     max: usize,
