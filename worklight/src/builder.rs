@@ -355,6 +355,12 @@ impl<K: Kind> Builder<K> {
     /// surplus worker retires after waiting `keep_alive` with nothing to do.
     /// Not for scoped pools. See [`Summoning`] for the policy.
     ///
+    /// `max` bounds the workers that can take jobs. A worker that has left
+    /// may still be running its teardown and stop hook while a new one
+    /// starts in its place: state that stands for a limited resource (a
+    /// connection opened by `worker_setup`) can briefly number one more
+    /// per leaving worker.
+    ///
     /// `put` does not fail when the system refuses a new worker thread: the
     /// job stays queued and the next put tries again. With no worker at
     /// all, [`wait_idle`](Pool::wait_idle) reports

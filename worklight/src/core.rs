@@ -291,10 +291,13 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     /// Counts `n` worker threads about to be started, in the same hold of
     /// the inbox lock that reserved their places (`ctl.active`): an exile
     /// that comes before they start sees them there (no helper of its own)
-    /// and must also find them in the roster, to wait for them.
+    /// and must also find them in the roster, to wait for them. The pool
+    /// size they make is recorded for `high_water` here too, before a
+    /// banish or a retirement can take it down again.
     fn reserve_threads(&self, n: usize) {
         if n > 0 {
             self.roster.lock().threads += n;
+            self.stats.size_seen(self.ctl.poolsize());
         }
     }
 
@@ -326,7 +329,6 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         match (self.spawner)(builder, body) {
             Ok(handle) => {
                 self.stats.spawned.fetch_add(1, Relaxed);
-                self.stats.size_seen(self.ctl.poolsize());
                 if let Some(h) = handle {
                     self.roster.lock().handles.push(h);
                 }
@@ -437,8 +439,8 @@ impl<K: Kind + 'static> Grow for Core<'static, K> {
             return 0;
         }
         // The ratio counts the workers that take jobs (`poolsize`); `max`
-        // counts every thread, a banished one still finishing its job too
-        // (an exile cancels its banish and keeps it).
+        // counts a banished one still finishing its job too (an exile
+        // cancels its banish and keeps it).
         let n = policy.growth_steps(queued, self.ctl.poolsize(), steps);
         let n = self
             .ctl

@@ -17,8 +17,13 @@
 //! Growth is decided under the inbox lock, where the new workers' places
 //! are reserved before the lock is released: concurrent puts can never take
 //! the pool past `max`. A banished worker still finishing its job keeps
-//! its place until it has left (an exile may cancel its banish, and keep
-//! it), so `max` bounds the threads, not only `n`. A worker retires only while the inbox is empty and
+//! its place until it has left its job (an exile may cancel its banish,
+//! and keep it). So `max` bounds the workers that can take jobs. It does
+//! not bound the threads: a worker that has left may still be running its
+//! teardown and stop hook while a new one starts in its place, so a
+//! resource held in the worker state (a connection opened by
+//! `worker_setup`, closed by `worker_teardown`) can briefly number one more
+//! per leaving worker. A worker retires only while the inbox is empty and
 //! only down to `min`; with `min == 0` the next put starts a worker again.
 //! So while a job is queued, a worker exists or is being started. Idle
 //! workers at `min` sleep without a timeout: an idle pool does not wake up
