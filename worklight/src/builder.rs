@@ -85,10 +85,10 @@ impl<T: Send + 'static> Builder<Closures<'static, T>> {
     /// worker keeps its state after a job that panicked.
     ///
     /// Call it before [`inbox`](Builder::inbox), whose job type names the
-    /// state (an inbox set earlier is forgotten), and before
-    /// [`worker_teardown`](Builder::worker_teardown), which takes the state
-    /// (a teardown set earlier cannot: the build refuses it as
-    /// [`BuildError::Invalid`]).
+    /// state, and before [`worker_teardown`](Builder::worker_teardown),
+    /// which takes the state: an inbox or a teardown set earlier cannot
+    /// take the new state type, and the build refuses it as
+    /// [`BuildError::Invalid`].
     ///
     /// ```
     /// use worklight::{BuildError, Job, WorkerPool};
@@ -114,6 +114,9 @@ impl<T: Send + 'static> Builder<Closures<'static, T>> {
         let mut settings = self.settings;
         if self.kind.has_teardown() {
             settings.refused = Some("worker_teardown was set before worker_setup: set it after");
+        }
+        if self.inbox.is_some() {
+            settings.refused = Some("an inbox was set before worker_setup: set it after");
         }
         Builder {
             settings,

@@ -47,9 +47,11 @@ pub(crate) struct Control {
     pub(crate) wake: Condvar,
     /// The self-sizing policy, if the pool sizes itself.
     pub(crate) scaling: Option<Summoning>,
-    /// The `active` workers of every pool fed by this pool's inbox, kept
-    /// with this pool's own (`set_counts`): `wait_idle` on a shared inbox
-    /// is stranded only when no pool has a worker left.
+    /// The `active` workers that may still take jobs, of every pool fed by
+    /// this pool's inbox: kept with this pool's own (`set_counts`) until
+    /// the pool turns to `Now` (`advance`), whose workers take no more.
+    /// `wait_idle` on a shared inbox is stranded, and an exile hands back
+    /// what is left on a closed inbox, only when this count is zero.
     inbox_active: Arc<AtomicUsize>,
 }
 
@@ -81,8 +83,14 @@ impl Control {
     }
 
     /// Moves the mode forward (never back). Call with the inbox lock held.
+    /// A pool turning to `Now` takes its workers off the inbox-wide count:
+    /// they will take no more jobs (see `set_counts`).
     pub(crate) fn advance(&self, to: Mode) {
-        if to > self.mode() {
+        let from = self.mode();
+        if to > from {
+            if to == Mode::Now {
+                self.inbox_active.fetch_sub(self.active(), Relaxed);
+            }
             self.mode.store(to as u8, Relaxed);
         }
     }
@@ -112,7 +120,11 @@ impl Control {
     fn set_counts(&self, active: usize, retire: usize) {
         debug_assert!(active <= COUNT_MAX && retire <= COUNT_MAX);
         let before = self.active();
-        if active > before {
+        if self.mode() == Mode::Now {
+            // Taken off the inbox-wide count at the turn to `Now` (which
+            // only ever takes places away after it).
+            debug_assert!(active <= before, "no place is added at `Now`");
+        } else if active > before {
             self.inbox_active.fetch_add(active - before, Relaxed);
         } else if active < before {
             self.inbox_active.fetch_sub(before - active, Relaxed);

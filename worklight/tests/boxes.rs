@@ -488,6 +488,53 @@ fn exiling_an_exiled_pool_again_leaves_a_sibling_pools_drain_alone() {
     assert_eq!(a.metrics().handed_back + b.metrics().handed_back, 0);
 }
 
+/// A pool exiled at once whose worker is still finishing a job takes no
+/// more jobs: when the last pool on a shared inbox finds jobs its own
+/// workers could not run (its helper's setup failed), it hands them back,
+/// as if no worker were left, instead of leaving them on the closed inbox.
+#[test]
+fn jobs_stranded_beside_a_pool_exiled_at_once_are_handed_back() {
+    let shared: Inbox<Job<'static, usize>> = Inbox::new();
+    let a = one_worker_on(&shared);
+    let setups = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&setups);
+    let (stop_tx, stops) = crossbeam_channel::unbounded();
+    let b = WorkerPool::builder()
+        .workers(1)
+        .worker_setup(move |_| match counted.fetch_add(1, SeqCst) {
+            0 => Ok(()),
+            _ => Err("no database"),
+        })
+        .inbox(shared.clone())
+        .on_worker_stop(move |_| stop_tx.send(()).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(b.banish(1), 1);
+    stops.recv_timeout(GUARD).expect("b's worker did not leave");
+    let gate = Gate::new();
+    shared.put(gate.hold(|| 0)).unwrap();
+    gate.wait_started(1); // a's worker holds it
+    let exit = a.exile_timeout(Duration::ZERO).unwrap();
+    assert!(
+        matches!(exit, Exit::TimedOut { running: 1, .. }),
+        "{exit:?}"
+    );
+    shared.put(|| 1).unwrap(); // b still feeds on the inbox
+    shared.put(|| 2).unwrap();
+    let unrun = match b.exile() {
+        Err(worklight::ExileError::Stranded { unrun }) => unrun,
+        other => {
+            gate.open();
+            panic!("expected b's jobs handed back: {other:?}");
+        }
+    };
+    let rerun: Vec<usize> = unrun.into_iter().map(|j| j.run(&mut ()).unwrap()).collect();
+    assert_eq!(rerun, [1, 2]);
+    gate.open();
+    a.exile().unwrap();
+    assert_eq!(a.outbox.iter().collect::<Vec<_>>(), [0]);
+}
+
 #[test]
 fn a_shared_inbox_stays_open_until_its_last_pool_is_exiled() {
     let shared: Inbox<Job<'static, usize>> = Inbox::new();

@@ -499,10 +499,11 @@ fn a_failing_handler_factory_fails_build_and_summon() {
     }
 }
 
-/// A teardown set before the setup cannot take the setup's state: the
-/// build refuses it instead of forgetting it, scoped pools included.
+/// A teardown or an inbox set before the setup cannot take the setup's
+/// state: the build refuses it instead of forgetting it, scoped pools
+/// included.
 #[test]
-fn a_teardown_set_before_the_setup_is_refused_at_build() {
+fn a_teardown_or_an_inbox_set_before_the_setup_is_refused_at_build() {
     let misordered = || {
         WorkerPool::<u8>::builder()
             .workers(1)
@@ -515,6 +516,17 @@ fn a_teardown_set_before_the_setup_is_refused_at_build() {
     let scoped = misordered().scope(|_| ran = true);
     assert!(matches!(scoped, Err(BuildError::Invalid(_))), "{scoped:?}");
     assert!(!ran);
+    // Likewise an inbox, whose job type names the state: it stays open,
+    // with its jobs, for a pool built the right way round.
+    let shared: worklight::Inbox<Job<'static, u8>> = worklight::Inbox::new();
+    shared.put(|| 1).unwrap();
+    let built = WorkerPool::<u8>::builder()
+        .inbox(shared.clone())
+        .worker_setup(|_| Ok::<_, Infallible>(5u8))
+        .build();
+    assert!(matches!(built, Err(BuildError::Invalid(_))), "{built:?}");
+    assert!(!shared.is_closed());
+    assert_eq!(shared.len(), 1);
     // In the right order, it runs.
     let (tx, torn_down) = unbounded();
     let pool = WorkerPool::<u8>::builder()
