@@ -36,7 +36,6 @@
 
 use std::fmt;
 
-use crate::control::{Control, Mode};
 use crate::error::BuildError;
 use crate::job::JobId;
 use crate::queue::Queue;
@@ -390,13 +389,13 @@ impl<I> Inbox<I> {
 
     /// Waits until every job accepted so far has finished. Returns false,
     /// without waiting further, if no pool fed by the inbox has a worker
-    /// left to run the queued jobs (all banished, or every setup failed)
-    /// and the pool `ctl` is not being exiled.
-    pub(crate) fn wait_idle(&self, ctl: &Control) -> bool {
+    /// left to run the queued jobs (all banished, or every setup failed).
+    /// A helper that an exile starts for them has its place counted from
+    /// the lock hold that closed the inbox, so it is a worker left.
+    pub(crate) fn wait_idle(&self) -> bool {
         let mut st = self.lock();
         while st.unfinished > 0 {
-            let stranded = self.no_workers(&st) && !st.queue.is_empty();
-            if stranded && ctl.mode() == Mode::Run {
+            if self.no_workers(&st) && !st.queue.is_empty() {
                 return false;
             }
             st.idle_waiters += 1;

@@ -535,6 +535,39 @@ fn jobs_stranded_beside_a_pool_exiled_at_once_are_handed_back() {
     assert_eq!(a.outbox.iter().collect::<Vec<_>>(), [0]);
 }
 
+/// `wait_idle` on a pool already exiled says `NoWorkers` as soon as no
+/// pool fed by its inbox has a worker for the jobs queued there, rather
+/// than wait for a sibling pool that has none.
+#[test]
+fn wait_idle_on_an_exiled_pool_reports_a_sibling_without_workers() {
+    let shared: Inbox<Job<'static, usize>> = Inbox::new();
+    let (stop_tx, stops) = crossbeam_channel::unbounded();
+    let a = WorkerPool::builder()
+        .workers(1)
+        .inbox(shared.clone())
+        .on_worker_stop(move |_| stop_tx.send(()).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(a.banish(1), 1);
+    stops.recv_timeout(GUARD).expect("a's worker did not leave");
+    let b = Arc::new(one_worker_on(&shared));
+    assert!(
+        b.exile_now().unwrap().is_empty(),
+        "a still feeds on the inbox"
+    );
+    shared.put(|| 1).unwrap();
+    let (tx, waited) = crossbeam_channel::bounded(1);
+    let b2 = Arc::clone(&b);
+    std::thread::spawn(move || tx.send(format!("{:?}", b2.wait_idle())).unwrap());
+    let answer = waited.recv_timeout(GUARD);
+    if answer.is_err() {
+        a.summon(1).unwrap(); // let the waiting thread go
+    }
+    assert_eq!(answer.as_deref(), Ok("Err(NoWorkers)"));
+    a.exile().unwrap();
+    assert_eq!(a.outbox.iter().collect::<Vec<_>>(), [1]);
+}
+
 #[test]
 fn a_shared_inbox_stays_open_until_its_last_pool_is_exiled() {
     let shared: Inbox<Job<'static, usize>> = Inbox::new();

@@ -256,7 +256,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         if self.is_inbox_worker() {
             return Err(ExileError::FromOwnWorker);
         }
-        if self.inbox.wait_idle(&self.ctl) {
+        if self.inbox.wait_idle() {
             Ok(())
         } else {
             Err(ExileError::NoWorkers)
