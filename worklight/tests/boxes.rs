@@ -360,6 +360,20 @@ fn one_worker_on<T: Send + 'static>(shared: &Inbox<Job<'static, T>>) -> WorkerPo
         .unwrap()
 }
 
+/// A pool fed by `shared` whose one worker was banished and has left.
+fn workerless_on<T: Send + 'static>(shared: &Inbox<Job<'static, T>>) -> WorkerPool<T> {
+    let (stop_tx, stops) = crossbeam_channel::unbounded();
+    let pool = WorkerPool::builder()
+        .workers(1)
+        .inbox(shared.clone())
+        .on_worker_stop(move |_| stop_tx.send(()).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(pool.banish(1), 1);
+    stops.recv_timeout(GUARD).expect("the worker did not leave");
+    pool
+}
+
 #[test]
 fn a_shared_inbox_is_worked_by_every_pool_fed_by_it_from_many_threads() {
     let shared: Inbox<Job<'static, usize>> = Inbox::new();
@@ -433,15 +447,7 @@ fn wait_idle_from_a_job_of_a_sibling_pool_on_the_inbox_is_refused() {
 #[test]
 fn wait_idle_waits_for_a_sibling_pool_on_the_inbox_to_run_the_jobs() {
     let shared: Inbox<Job<'static, usize>> = Inbox::new();
-    let (stop_tx, stops) = crossbeam_channel::unbounded();
-    let a = WorkerPool::builder()
-        .workers(1)
-        .inbox(shared.clone())
-        .on_worker_stop(move |_| stop_tx.send(()).unwrap())
-        .build()
-        .unwrap();
-    assert_eq!(a.banish(1), 1);
-    stops.recv_timeout(GUARD).expect("a's worker did not leave");
+    let a = workerless_on(&shared);
     let b = one_worker_on(&shared);
     let gate = Gate::new();
     shared.put(gate.hold(|| 0)).unwrap();
@@ -541,15 +547,7 @@ fn jobs_stranded_beside_a_pool_exiled_at_once_are_handed_back() {
 #[test]
 fn wait_idle_on_an_exiled_pool_reports_a_sibling_without_workers() {
     let shared: Inbox<Job<'static, usize>> = Inbox::new();
-    let (stop_tx, stops) = crossbeam_channel::unbounded();
-    let a = WorkerPool::builder()
-        .workers(1)
-        .inbox(shared.clone())
-        .on_worker_stop(move |_| stop_tx.send(()).unwrap())
-        .build()
-        .unwrap();
-    assert_eq!(a.banish(1), 1);
-    stops.recv_timeout(GUARD).expect("a's worker did not leave");
+    let a = workerless_on(&shared);
     let b = Arc::new(one_worker_on(&shared));
     assert!(
         b.exile_now().unwrap().is_empty(),
