@@ -154,18 +154,11 @@ impl Control {
         n
     }
 
-    /// Gives back `n` reserved places whose workers were never started.
-    /// Inbox lock held.
-    pub(crate) fn give_back(&self, n: usize) {
+    /// `n` places are no longer counted: workers that left, or reserved
+    /// places whose threads were never started. Inbox lock held.
+    pub(crate) fn remove_active(&self, n: usize) {
         let (active, retire) = self.counts();
         self.set_counts(active - n, retire);
-    }
-
-    /// A worker leaves; returns how many stay active. Inbox lock held.
-    pub(crate) fn remove_active(&self) -> usize {
-        let (active, retire) = self.counts();
-        self.set_counts(active - 1, retire);
-        active - 1
     }
 
     /// Adds up to `n` banish tokens, never more than the active workers

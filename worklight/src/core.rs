@@ -346,7 +346,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     /// it if no worker is left for the queued jobs.
     fn give_back_places(&self, n: usize) {
         let st = self.inbox.lock();
-        self.ctl.give_back(n);
+        self.ctl.remove_active(n);
         if self.inbox.no_workers(&st) && !st.queue.is_empty() {
             self.inbox.wake_idle(&st);
         }

@@ -348,7 +348,7 @@ impl<I> Inbox<I> {
         me: Option<&mut Taker<I>>,
         how: Taken<I>,
     ) -> Taken<I> {
-        ctl.remove_active();
+        ctl.remove_active(1);
         self.depart(ctl, st, me, how)
     }
 
