@@ -1,4 +1,5 @@
-//! Command-line settings: `--workers N`, `--quick`, `--only a,b`, `--seed S`.
+//! Command-line settings: `--workers N`, `--quick`, `--only a,b`, `--seed S`,
+//! and `--once PEER [--jobs N]`.
 
 /// What to run and how big.
 pub(crate) struct Config {
@@ -10,17 +11,26 @@ pub(crate) struct Config {
     pub(crate) only: Option<Vec<char>>,
     /// Seed of the generator that shuffles the peer order each round.
     pub(crate) seed: u64,
+    /// Run only this peer of workload (a), once, with `jobs` jobs: for
+    /// counting instructions per job (`bench/instructions.sh`).
+    pub(crate) once: Option<String>,
+    /// The job count of `once` (default 1,000,000).
+    pub(crate) jobs: u64,
 }
 
 pub(crate) const WORKLOADS: &str = "abcdefgh";
 
 const USAGE: &str = "\
 usage: worklight-bench [--workers N] [--quick] [--only a,b,...] [--seed S]
+       worklight-bench --once PEER [--jobs N] [--workers N]
 
   --workers N   worker threads per pool (default 2)
   --quick       fewer rounds and smaller sizes, for a smoke test
   --only LIST   run only these workloads (letters a-h, comma-separated)
-  --seed S      seed for the per-round shuffle of the peer order (default 1)";
+  --seed S      seed for the per-round shuffle of the peer order (default 1)
+  --once PEER   run one peer of workload (a) once, nothing else (no warm-up):
+                for counting instructions per job, see bench/instructions.sh
+  --jobs N      the job count of --once (default 1000000)";
 
 impl Config {
     /// Parses the process arguments; `Err` holds the message to print.
@@ -30,7 +40,10 @@ impl Config {
             quick: false,
             only: None,
             seed: 1,
+            once: None,
+            jobs: 1_000_000,
         };
+        let mut jobs_given = false;
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -57,11 +70,24 @@ impl Config {
                     cfg.seed = v.parse().map_err(|_| format!("bad --seed {v:?}"))?;
                 }
                 "--only" => cfg.only = Some(parse_only(&value("--only")?)?),
+                "--once" => cfg.once = Some(value("--once")?),
+                "--jobs" => {
+                    let v = value("--jobs")?;
+                    cfg.jobs = v
+                        .parse()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or(format!("--jobs wants a positive number, not {v:?}"))?;
+                    jobs_given = true;
+                }
                 "--quick" => cfg.quick = true,
                 "--bench" => {} // passed by `cargo bench`-style runners
                 "-h" | "--help" => return Err(USAGE.to_string()),
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
             }
+        }
+        if jobs_given && cfg.once.is_none() {
+            return Err(format!("--jobs is the job count of --once\n{USAGE}"));
         }
         Ok(cfg)
     }

@@ -56,6 +56,19 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(peer) = &cfg.once {
+        match tiny::once(peer, cfg.jobs, cfg.workers) {
+            Ok(ns) => println!(
+                "(a) {peer}: {} jobs on {} workers, {ns:.1} ns/job, checksum verified",
+                cfg.jobs, cfg.workers
+            ),
+            Err(names) => {
+                eprintln!("--once: (a) has no peer {peer:?}; its peers: {names:?}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "## worklight-bench: {} workers, {} cores, seed {}{}\n",

@@ -10,6 +10,13 @@ pub(crate) struct Contender<'a, M> {
     run: Box<dyn FnMut() -> M + 'a>,
 }
 
+impl<M> Contender<'_, M> {
+    /// One run, outside any round.
+    pub(crate) fn call(&mut self) -> M {
+        (self.run)()
+    }
+}
+
 pub(crate) fn contender<'a, M>(
     name: &'static str,
     run: impl FnMut() -> M + 'a,
@@ -30,13 +37,13 @@ pub(crate) fn interleave<M>(
     let mut order: Vec<usize> = (0..contenders.len()).collect();
     rng.shuffle(&mut order);
     for &i in &order {
-        (contenders[i].run)();
+        contenders[i].call();
     }
     let mut samples: Vec<Vec<M>> = contenders.iter().map(|_| Vec::new()).collect();
     for _ in 0..rounds {
         rng.shuffle(&mut order);
         for &i in &order {
-            samples[i].push((contenders[i].run)());
+            samples[i].push(contenders[i].call());
         }
     }
     contenders.iter().map(|c| c.name).zip(samples).collect()

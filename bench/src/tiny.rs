@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::peers::{self, HandPool, recv_sum};
-use crate::rounds::{contender, interleave, rows};
+use crate::rounds::{Contender, contender, interleave, rows};
 use crate::stats::Table;
 use crate::work::{check, ns_per, tiny, tiny_sum};
 
@@ -15,87 +15,7 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
     let n = cfg.size(1_000_000, 50_000);
     let w = cfg.workers;
     let rounds = cfg.rounds(15);
-    let expected = tiny_sum(n);
-    let ok = |peer: &str, sum: u64| check("a", peer, sum, expected);
-
-    let mut contenders = [
-        contender(peers::WORKLIGHT, || {
-            let pool = peers::worklight(w, "wl");
-            let t = Instant::now();
-            for i in 0..n {
-                pool.inbox.put(move || tiny(i)).expect("put");
-            }
-            let sum: u64 = (0..n).map(|_| pool.outbox.get().expect("get")).sum();
-            let e = t.elapsed();
-            pool.exile().expect("exile");
-            ok(peers::WORKLIGHT, sum);
-            ns_per(e, n)
-        }),
-        contender(peers::WORKLIGHT_ALL, || {
-            let pool = peers::worklight(w, "wl");
-            let t = Instant::now();
-            let put = pool.inbox.put_all((0..n).map(|i| move || tiny(i)));
-            assert_eq!(put.expect("put_all"), n as usize);
-            let sum: u64 = (0..n).map(|_| pool.outbox.get().expect("get")).sum();
-            let e = t.elapsed();
-            pool.exile().expect("exile");
-            ok(peers::WORKLIGHT_ALL, sum);
-            ns_per(e, n)
-        }),
-        contender(peers::WORKLIGHT_DATA, || {
-            let pool = peers::worklight_data(w, "wl", false);
-            let t = Instant::now();
-            for i in 0..n {
-                pool.inbox.put(i).expect("put");
-            }
-            let sum: u64 = (0..n).map(|_| pool.outbox.get().expect("get")).sum();
-            let e = t.elapsed();
-            pool.exile().expect("exile");
-            ok(peers::WORKLIGHT_DATA, sum);
-            ns_per(e, n)
-        }),
-        contender(peers::HAND, || {
-            let pool = HandPool::new(w, "hand");
-            let t = Instant::now();
-            for i in 0..n {
-                pool.put(move || tiny(i));
-            }
-            let sum = recv_sum(&pool.results, n);
-            let e = t.elapsed();
-            pool.join();
-            ok(peers::HAND, sum);
-            ns_per(e, n)
-        }),
-        contender(peers::THREADPOOL, || {
-            let (sum, e) = peers::time_execute(peers::threadpool(w, "tp"), n, tiny);
-            ok(peers::THREADPOOL, sum);
-            ns_per(e, n)
-        }),
-        contender(peers::RAYON_SPAWN, || {
-            let (sum, e) = peers::time_execute(peers::rayon(w, "rayon"), n, tiny);
-            ok(peers::RAYON_SPAWN, sum);
-            ns_per(e, n)
-        }),
-        contender(peers::RAYON_SCOPE, || {
-            let pool = peers::rayon(w, "rayon");
-            let mut slots = vec![0u64; n as usize];
-            let t = Instant::now();
-            pool.scope(|s| {
-                for (i, slot) in slots.iter_mut().enumerate() {
-                    s.spawn(move |_| *slot = tiny(i as u64));
-                }
-            });
-            let sum: u64 = slots.iter().sum();
-            let e = t.elapsed();
-            ok(peers::RAYON_SCOPE, sum);
-            ns_per(e, n)
-        }),
-        contender(peers::RUSTY, || {
-            let (sum, e) = peers::time_execute(peers::rusty(w, "rusty"), n, tiny);
-            ok(peers::RUSTY, sum);
-            ns_per(e, n)
-        }),
-    ];
+    let mut contenders = contenders(n, w);
     let samples = interleave(rounds, &mut cfg.rng('a'), &mut contenders);
     let mut table = Table::new(
         "a",
@@ -113,4 +33,100 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
             .to_string(),
     );
     vec![table]
+}
+
+/// Runs (a)'s `peer` once with `n` jobs, its checksum checked, and returns
+/// its ns per job; for a peer (a) does not have, the names of those it
+/// has. For counting instructions per job (`bench/instructions.sh`): no
+/// warm-up, nothing else in the process.
+pub(crate) fn once(peer: &str, n: u64, w: usize) -> Result<f64, Vec<&'static str>> {
+    let mut contenders = contenders(n, w);
+    match contenders.iter_mut().find(|c| c.name == peer) {
+        Some(c) => Ok(c.call()),
+        None => Err(contenders.iter().map(|c| c.name).collect()),
+    }
+}
+
+/// (a)'s peers, each timing `n` tiny jobs on `w` workers.
+fn contenders(n: u64, w: usize) -> Vec<Contender<'static, f64>> {
+    let expected = tiny_sum(n);
+    let ok = move |peer: &str, sum: u64| check("a", peer, sum, expected);
+    vec![
+        contender(peers::WORKLIGHT, move || {
+            let pool = peers::worklight(w, "wl");
+            let t = Instant::now();
+            for i in 0..n {
+                pool.inbox.put(move || tiny(i)).expect("put");
+            }
+            let sum: u64 = (0..n).map(|_| pool.outbox.get().expect("get")).sum();
+            let e = t.elapsed();
+            pool.exile().expect("exile");
+            ok(peers::WORKLIGHT, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::WORKLIGHT_ALL, move || {
+            let pool = peers::worklight(w, "wl");
+            let t = Instant::now();
+            let put = pool.inbox.put_all((0..n).map(|i| move || tiny(i)));
+            assert_eq!(put.expect("put_all"), n as usize);
+            let sum: u64 = (0..n).map(|_| pool.outbox.get().expect("get")).sum();
+            let e = t.elapsed();
+            pool.exile().expect("exile");
+            ok(peers::WORKLIGHT_ALL, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::WORKLIGHT_DATA, move || {
+            let pool = peers::worklight_data(w, "wl", false);
+            let t = Instant::now();
+            for i in 0..n {
+                pool.inbox.put(i).expect("put");
+            }
+            let sum: u64 = (0..n).map(|_| pool.outbox.get().expect("get")).sum();
+            let e = t.elapsed();
+            pool.exile().expect("exile");
+            ok(peers::WORKLIGHT_DATA, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::HAND, move || {
+            let pool = HandPool::new(w, "hand");
+            let t = Instant::now();
+            for i in 0..n {
+                pool.put(move || tiny(i));
+            }
+            let sum = recv_sum(&pool.results, n);
+            let e = t.elapsed();
+            pool.join();
+            ok(peers::HAND, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::THREADPOOL, move || {
+            let (sum, e) = peers::time_execute(peers::threadpool(w, "tp"), n, tiny);
+            ok(peers::THREADPOOL, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::RAYON_SPAWN, move || {
+            let (sum, e) = peers::time_execute(peers::rayon(w, "rayon"), n, tiny);
+            ok(peers::RAYON_SPAWN, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::RAYON_SCOPE, move || {
+            let pool = peers::rayon(w, "rayon");
+            let mut slots = vec![0u64; n as usize];
+            let t = Instant::now();
+            pool.scope(|s| {
+                for (i, slot) in slots.iter_mut().enumerate() {
+                    s.spawn(move |_| *slot = tiny(i as u64));
+                }
+            });
+            let sum: u64 = slots.iter().sum();
+            let e = t.elapsed();
+            ok(peers::RAYON_SCOPE, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::RUSTY, move || {
+            let (sum, e) = peers::time_execute(peers::rusty(w, "rusty"), n, tiny);
+            ok(peers::RUSTY, sum);
+            ns_per(e, n)
+        }),
+    ]
 }

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Instructions per tiny job, counted by callgrind: repeatable where wall
+# time on a shared machine is not, so a change that costs a few percent a
+# job shows. Each peer of workload (a) runs alone (`--once`) with N and
+# with 2N jobs; per job = (count at 2N - count at N) / N, which leaves out
+# start-up and shutdown. callgrind runs the threads one at a time: this
+# counts the work a job costs, not contention, and a peer's waiting counts
+# only as the instructions it spins for.
+#
+#   bench/instructions.sh [N] [PEER...]     (N default 100000; needs valgrind)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-100000}
+shift || true
+if [ $# -eq 0 ]; then
+    set -- "worklight" "worklight put_all" "worklight data" "hand-rolled" \
+        "threadpool" "rayon spawn" "rayon::scope" "rusty_pool"
+fi
+command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 2; }
+cargo build --release -q -p worklight-bench
+bin=target/release/worklight-bench
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+count() { # peer jobs -> instructions of the whole run
+    valgrind --tool=callgrind --callgrind-out-file="$out/cg" \
+        "$bin" --once "$1" --jobs "$2" 2>&1 >/dev/null |
+        awk '/Collected :/ { print $NF }'
+}
+
+echo "| peer | instructions per job ($n and $((2 * n)) jobs) |"
+echo "|---|---:|"
+for peer in "$@"; do
+    one=$(count "$peer" "$n")
+    two=$(count "$peer" $((2 * n)))
+    echo "| $peer | $(awk -v a="$one" -v b="$two" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }') |"
+done
