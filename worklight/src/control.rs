@@ -74,6 +74,7 @@ impl Control {
         }
     }
 
+    #[inline]
     pub(crate) fn mode(&self) -> Mode {
         match self.mode.load(Relaxed) {
             0 => Mode::Run,
@@ -97,10 +98,12 @@ impl Control {
 
     /// Whether a worker may take the next job from its own slot without
     /// the inbox lock: running, not paused, no banish pending.
+    #[inline]
     pub(crate) fn runs_freely(&self) -> bool {
         self.mode() == Mode::Run && !self.is_paused() && self.counts().1 == 0
     }
 
+    #[inline]
     pub(crate) fn is_paused(&self) -> bool {
         self.paused.load(Relaxed)
     }
@@ -110,6 +113,7 @@ impl Control {
         self.paused.store(paused, Relaxed);
     }
 
+    #[inline]
     fn counts(&self) -> (usize, usize) {
         let word = self.size.load(Relaxed);
         ((word & 0xffff_ffff) as usize, (word >> 32) as usize)

@@ -373,6 +373,7 @@ impl<I> Inbox<I> {
     }
 
     /// The queue gained jobs: update the mirror.
+    #[inline]
     pub(crate) fn queue_grew(&self, st: &State<I>) {
         self.shared.len.store(st.queue.len(), Relaxed);
     }

@@ -26,9 +26,11 @@ pub(crate) struct WorkerStats {
 
 impl WorkerStats {
     /// Single-writer increment: a plain load and store, no locked RMW.
+    #[inline]
     fn bump(counter: &AtomicU64) {
         counter.store(counter.load(Relaxed) + 1, Relaxed);
     }
+    #[inline]
     pub(crate) fn completed(&self) {
         Self::bump(&self.completed);
     }
