@@ -24,13 +24,26 @@ pub(crate) fn run_caught(f: impl FnOnce()) -> bool {
 
 /// Drops a user value on a worker thread: a panic payload, or a value a
 /// box refused. Its `Drop` may panic; that panic is caught, so the worker
-/// lives on, and its own payload is leaked rather than dropped (it might
-/// panic again).
+/// lives on, and its payload is dropped in turn, the same way. Only a
+/// payload whose drop panicked [`NESTED_DROPS`] times over is leaked
+/// rather than dropped: a `Drop` that panics with a payload like itself
+/// would otherwise keep the worker here for good.
 pub(crate) fn drop_caught<T>(value: T) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
-        std::mem::forget(payload);
+    let Err(mut payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) else {
+        return;
+    };
+    for _ in 0..NESTED_DROPS {
+        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            Ok(()) => return,
+            Err(next) => payload = next,
+        }
     }
+    std::mem::forget(payload);
 }
+
+/// How many panics, each raised by dropping the previous one's payload,
+/// [`drop_caught`] follows before it leaks the last payload.
+const NESTED_DROPS: usize = 8;
 
 /// A panic caught in a job (or in a caller-supplied outbox), kept as a value.
 ///

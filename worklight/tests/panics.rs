@@ -400,3 +400,76 @@ fn values_that_panic_when_dropped_by_a_worker_harm_nothing() {
     assert_eq!((m.completed, m.panicked), (N as u64 / 2, N as u64 / 2));
     assert_eq!((m.discarded, m.box_panics), (N as u64 / 2, N as u64 / 2));
 }
+
+/// A value whose drop panics with a payload of its own, `depth` deep: the
+/// innermost payload is counted when dropped.
+struct Nested {
+    depth: usize,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl Drop for Nested {
+    fn drop(&mut self) {
+        if self.depth == 0 {
+            self.dropped.fetch_add(1, SeqCst);
+        } else if !std::thread::panicking() {
+            panic_any(Nested {
+                depth: self.depth - 1,
+                dropped: Arc::clone(&self.dropped),
+            });
+        }
+    }
+}
+
+/// The payload of a panic raised by a drop on a worker is dropped too, and
+/// its own payload, some levels deep, rather than leaked; a drop that keeps
+/// panicking without end costs a leak, not the worker.
+#[test]
+fn the_payload_of_a_panicking_drop_on_a_worker_is_dropped_in_turn() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let ledger = Ledger::new();
+    let pool = WorkerPool::builder()
+        .workers(1)
+        // A result of depth d is dropped by the outbox: a panic with a
+        // payload of depth d - 1, reported to the errbox, which drops it:
+        // a panic with a payload of depth d - 2, which the worker drops.
+        .outbox(callback(|n: Nested| drop(n)))
+        .errbox(callback(drop::<JobError>))
+        .build()
+        .unwrap();
+    for depth in 1..=4 {
+        let dropped = Arc::clone(&dropped);
+        let job = ledger.job(depth);
+        pool.inbox
+            .put(move || (job(), Nested { depth, dropped }).1)
+            .unwrap();
+    }
+    pool.wait_idle().unwrap();
+    assert_eq!(dropped.load(SeqCst), 4, "each innermost payload dropped");
+    assert_eq!(pool.metrics().box_panics, 1 + 2 + 2 + 2);
+    // Without end: the worker lives on and runs the next job.
+    let (e, last) = (Arc::clone(&dropped), Arc::clone(&dropped));
+    pool.inbox
+        .put(move || Nested {
+            depth: usize::MAX,
+            dropped: e,
+        })
+        .unwrap();
+    let job = ledger.job(5);
+    pool.inbox
+        .put(move || {
+            (
+                job(),
+                Nested {
+                    depth: 0,
+                    dropped: last,
+                },
+            )
+                .1
+        })
+        .unwrap();
+    pool.exile().unwrap();
+    assert_eq!(ledger.runs(), 5);
+    assert_eq!(dropped.load(SeqCst), 5);
+    assert_eq!(pool.metrics().box_panics, 7 + 2);
+}
