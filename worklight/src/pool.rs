@@ -29,6 +29,14 @@ use crate::sync::Arc;
 /// run the queued jobs, `Drop` has no one to hand them to and drops them;
 /// call `exile` to get them back.)
 ///
+/// A pool that holds a handle to itself is never dropped, as with an `Rc`
+/// cycle, so never exiled: its threads and its queue live on. Such a
+/// handle is an `Arc` of the pool kept in a caller-supplied box, a hook, a
+/// worker's state, or a queued job of a paused pool (a job that runs drops
+/// it). Exile such a pool yourself: the exile joins the threads and drops
+/// the boxes and the workers' states, which ends those cycles; a hook is
+/// kept until the pool is dropped, so a hook should hold a `Weak`.
+///
 /// ```
 /// let pool = worklight::WorkerPool::new(2).unwrap();
 /// pool.inbox.put(|| 1).unwrap();
