@@ -1,5 +1,5 @@
 //! Caller-supplied boxes: results to a crossbeam channel read while the pool
-//! runs, failures logged by a callback (the original's `DummyQueue`), and an
+//! runs, failures logged by a callback (a box that keeps nothing), and an
 //! inbox shared by two pools and fed from another thread.
 //!
 //! ```text

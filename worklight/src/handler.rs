@@ -1,5 +1,5 @@
 //! Data jobs: a pool whose inbox carries plain data, run by a [`Handler`]
-//! that each worker builds for itself (the original's `workerclass`).
+//! that each worker builds for itself.
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -247,8 +247,8 @@ impl<T> Iterator for IntoIter<T> {
     }
 }
 
-/// Iterates over what a box holds now: the original's way to harvest
-/// results and errors.
+/// Iterates over what a box holds now, without waiting, as
+/// [`Outbox::try_iter`] does: after an exile, every result (or error).
 ///
 /// ```
 /// let pool = worklight::WorkerPool::new(2).unwrap();

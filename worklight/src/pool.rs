@@ -185,8 +185,7 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     }
 
     /// Shuts the pool down now: running jobs finish, the jobs not yet taken
-    /// are handed back, unrun (the original's `exile(join=False)`). Workers
-    /// are joined before it returns.
+    /// are handed back, unrun. Workers are joined before it returns.
     ///
     /// With an inbox shared by other pools still running, the queued jobs
     /// stay for them and nothing is handed back.
@@ -234,8 +233,7 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     }
 
     /// Waits until every job put on the inbox so far has finished and its
-    /// result or failure has landed, without shutting down (the original's
-    /// `inbox.join()`). With a shared inbox, waits for the jobs of every
+    /// result or failure has landed, without shutting down. With a shared inbox, waits for the jobs of every
     /// pool fed by it. While the pool is paused, its queued jobs wait for
     /// `resume`, and so does this.
     ///
@@ -289,7 +287,7 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
         self.core.set_paused(true);
     }
 
-    /// Lets paused workers take jobs again (the original's `run`).
+    /// Lets paused workers take jobs again.
     ///
     /// ```
     /// let pool = worklight::WorkerPool::builder().workers(1).paused().build().unwrap();
@@ -331,7 +329,8 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     }
 
     /// As [`summon`](Pool::summon), with worker k taking its first job
-    /// k × `stagger` later (the original's ramp-up).
+    /// k × `stagger` later: a ramp-up, for services that must not see
+    /// every new worker connect at once.
     ///
     /// ```
     /// # use std::time::Duration;

@@ -1,5 +1,4 @@
-//! The scoped pool: `worklight::pool(8, |pool| ...)`, the original's
-//! `with workers.pool(8) as pool:`.
+//! The scoped pool: `worklight::pool(8, |pool| ...)`.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -107,8 +106,6 @@ impl<T, R: fmt::Debug> fmt::Debug for Harvest<T, R> {
 /// Errors: the pool could not be built (then `f` did not run). Once `f`
 /// has run, the harvest is always returned; jobs that no worker could run
 /// are counted in [`Harvest::unrun`].
-///
-/// This is the Quick Start's `with workers.pool(8) as pool:`.
 ///
 /// ```
 /// let words = vec!["inbox", "outbox", "errbox"];

@@ -66,8 +66,8 @@ impl<T, S: Sink<T> + ?Sized> Sink<T> for std::sync::Arc<S> {
     }
 }
 
-/// A box that keeps nothing and calls a closure for each item: the
-/// original's `DummyQueue`. Made by [`callback`].
+/// A box that keeps nothing and calls a closure for each item. Made by
+/// [`callback`].
 ///
 /// ```
 /// use worklight::Sink;
