@@ -256,6 +256,9 @@ impl<K: Kind> Builder<K> {
     /// `try_put` and `put_timeout` hand the job back. (Workers of a bounded
     /// inbox take one job at a time, so the bound covers every job not yet
     /// started.) Not with a caller-supplied inbox, which has its own bound.
+    /// A self-sizing pool grows a step on each put that finds the inbox
+    /// full, so a bound smaller than `ratio` jobs per worker does not hold
+    /// it back.
     ///
     /// ```
     /// let pool = worklight::WorkerPool::builder().workers(1).capacity(2).paused().build().unwrap();
@@ -352,9 +355,10 @@ impl<K: Kind> Builder<K> {
     }
 
     /// Makes the pool size itself to the work between `policy.min()` and
-    /// `policy.max()` workers (the original's `SummoningPool`): it starts
+    /// `policy.max()` workers: it starts
     /// with `min` workers (the `workers` setting is not used), grows on the
-    /// put that leaves more than `ratio` jobs queued per worker, and a
+    /// put that leaves more than `ratio` jobs queued per worker, or that
+    /// finds a bounded inbox ([`capacity`](Builder::capacity)) full, and a
     /// surplus worker retires after waiting `keep_alive` with nothing to do.
     /// Not for scoped pools. See [`Summoning`] for the policy.
     ///

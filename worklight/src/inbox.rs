@@ -46,7 +46,8 @@ use std::sync::atomic::Ordering::Relaxed;
 /// A self-sizing pool fed by an inbox: asked on every put whether to grow.
 pub(crate) trait Grow: Send + Sync {
     /// Under the inbox lock: reserves places for new workers, given the
-    /// number of queued jobs; returns how many.
+    /// number of queued jobs (`usize::MAX` from a put that found a bounded
+    /// inbox full: more than any ratio); returns how many.
     /// `steps` is how many growth steps the event counts for: the jobs a
     /// put queued, or every queued job on a resume.
     fn reserve(&self, queued: usize, steps: usize) -> usize;

@@ -13,6 +13,13 @@
 //! and asks each self-sizing pool fed by the inbox whether to grow, which
 //! it then does with the lock released.
 //!
+//! A bounded inbox holds at most `capacity` jobs, so with room for no
+//! more than `ratio` jobs per worker a self-sizing pool's ratio is never
+//! crossed. A put that finds the inbox full therefore counts as crossing
+//! it: before it waits (or, for `try_put`, is refused) it asks each
+//! self-sizing pool once to grow one step. A producer held back is the
+//! plainest sign that the workers are too few.
+//!
 //! A `put_all` that does not fit in a bounded inbox queues what fits and
 //! counts that part as put — the same wake-ups, and growth reserved under
 //! the lock and started with it released — before it waits for room: the
@@ -31,6 +38,11 @@ use crate::inbox::{Entry, Grow, Inbox, State};
 use crate::job::{IntoJob, JobId};
 use crate::queue::Queue;
 use crate::sync::{Arc, MutexGuard};
+
+/// What a put that finds a bounded inbox full reports as queued when it
+/// asks a self-sizing pool to grow: more than any ratio but `usize::MAX`
+/// (which, times the workers, saturates there) can count.
+const FULL: usize = usize::MAX;
 
 /// How long a put waits for room in a full bounded inbox.
 enum Wait {
@@ -113,6 +125,7 @@ impl<I> Inbox<I> {
     fn put_with(&self, item: I, wait: Wait) -> Result<JobId, (I, Refused)> {
         let sh = self.shared();
         let mut st = sh.state.lock();
+        let mut grew_for_full = false;
         loop {
             if st.closed {
                 return Err((item, Refused::Closed));
@@ -130,6 +143,14 @@ impl<I> Inbox<I> {
                 st = sh.state.lock();
                 st.queue.recycle(segment);
                 continue;
+            }
+            if !std::mem::replace(&mut grew_for_full, true) {
+                if let Some(growth) = Self::reserve_growth(&st, FULL, 1) {
+                    drop(st);
+                    Self::grow(growth);
+                    st = sh.state.lock();
+                    continue;
+                }
             }
             st.putters += 1;
             let timed_out = match wait {
@@ -189,6 +210,8 @@ impl<I> Inbox<I> {
         let total = items.len();
         let sh = self.shared();
         let mut st = sh.state.lock();
+        // Once per wait for room, as a put would: reset when a part is put.
+        let mut grew_for_full = false;
         loop {
             if st.closed {
                 return Err(PutError(items.take_all().map(|e| e.item).collect()));
@@ -213,10 +236,19 @@ impl<I> Inbox<I> {
                 }
             }
             if room > 0 {
+                grew_for_full = false;
                 // The part queued counts as put. A pool that grows for it
                 // starts its workers with the lock released; then look
                 // again, as room may have freed meanwhile.
                 if let Some(growth) = self.note_put(&st, room) {
+                    drop(st);
+                    Self::grow(growth);
+                    st = sh.state.lock();
+                    continue;
+                }
+            }
+            if !std::mem::replace(&mut grew_for_full, true) {
+                if let Some(growth) = Self::reserve_growth(&st, FULL, 1) {
                     drop(st);
                     Self::grow(growth);
                     st = sh.state.lock();
@@ -280,7 +312,7 @@ impl<I> Inbox<I> {
         if st.growers.is_empty() {
             return None;
         }
-        Self::reserve_growth(st, n)
+        Self::reserve_growth(st, st.queue.len(), n)
     }
 
     /// Starts the workers `note_put` reserved (inbox lock released).
@@ -290,12 +322,17 @@ impl<I> Inbox<I> {
         }
     }
 
-    /// Asks each self-sizing pool whether to grow (inbox lock held).
-    fn reserve_growth(st: &State<I>, steps: usize) -> Option<Vec<(Arc<dyn Grow>, usize)>> {
+    /// Asks each self-sizing pool whether to grow for `queued` jobs, over
+    /// `steps` steps (inbox lock held); `None` when none grows.
+    fn reserve_growth(
+        st: &State<I>,
+        queued: usize,
+        steps: usize,
+    ) -> Option<Vec<(Arc<dyn Grow>, usize)>> {
         let mut growth = Vec::new();
         for (_, pool) in &st.growers {
             if let Some(pool) = pool.upgrade() {
-                let n = pool.reserve(st.queue.len(), steps);
+                let n = pool.reserve(queued, steps);
                 if n > 0 {
                     growth.push((pool, n));
                 }

@@ -1,4 +1,4 @@
-//! The self-sizing pool's policy (the original's `SummoningPool`).
+//! The self-sizing pool's policy.
 //!
 //! # The policy as a state machine
 //!
@@ -7,7 +7,7 @@
 //!
 //! | state | event | action |
 //! | --- | --- | --- |
-//! | running, `n < max` | a put leaves `queued > ratio × n`, or `n == 0` | start `min(rate, max − n)` workers, from the putting thread, before `put` returns; at the first the OS refuses to start, give the other places back (the next put tries again) |
+//! | running, `n < max` | a put leaves `queued > ratio × n`, or finds a bounded inbox full, or `n == 0` | start `min(rate, max − n)` workers, from the putting thread, before `put` returns; at the first the OS refuses to start, give the other places back (the next put tries again) |
 //! | running, `n > min` | a worker has waited `keep_alive` with the inbox empty | that worker retires |
 //! | running | `summon(k)` / `banish(k)` | clamped to stay within `min..=max` |
 //! | paused | a put | no growth (the workers could not take the jobs); `resume` re-checks, in the lock acquisition that lifts the pause |
@@ -89,7 +89,8 @@ impl Summoning {
         }
     }
 
-    /// Grow when a put leaves more than `ratio` jobs per worker queued. 0
+    /// Grow when a put leaves more than `ratio` jobs per worker queued (or
+    /// finds a bounded inbox full, whatever the ratio). 0
     /// grows on every put that leaves its job queued, which is nearly every
     /// put (a job waits on the queue until a worker takes it, even an idle
     /// one): the pool grows to `max` at its first puts and shrinks back

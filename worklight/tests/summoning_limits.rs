@@ -2,6 +2,7 @@
 //! count or the clock can measure, growth the system refuses, and `max`
 //! held while a banished worker finishes its job.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 use std::time::Duration;
 
@@ -167,4 +168,37 @@ fn a_banished_worker_still_running_holds_its_place_against_max() {
     tally.assert_each_ran_once();
     stops.wait_total(2);
     assert_eq!(pool.metrics().spawned, 2);
+}
+
+/// A bounded inbox can hold no more than `capacity` jobs, so with room for
+/// no more than `ratio` jobs per worker the ratio is never crossed. A put
+/// that finds the inbox full counts as crossing it: a producer held back
+/// grows the pool one step per put, up to `max`.
+#[test]
+fn a_put_that_finds_a_bounded_inbox_full_grows_the_pool() {
+    let pool = WorkerPool::builder()
+        .summoning(Summoning::new(1, 4))
+        .capacity(1)
+        .build()
+        .unwrap();
+    let gate = Gate::new();
+    let tally = Tally::new(5);
+    thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..5 {
+                pool.inbox.put(gate.hold(tally.job(i))).unwrap();
+            }
+        });
+        // Four held at once: three puts found the inbox full and grew it.
+        // (The gate opens either way, so that a failure cannot hang here.)
+        let held = catch_unwind(AssertUnwindSafe(|| gate.wait_started(4)));
+        let size = pool.poolsize();
+        gate.open();
+        assert!(held.is_ok(), "four jobs held at once");
+        assert_eq!(size, 4);
+    });
+    pool.exile().unwrap();
+    tally.assert_each_ran_once();
+    let m = pool.metrics();
+    assert_eq!((m.spawned, m.high_water), (4, 4));
 }
