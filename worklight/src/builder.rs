@@ -81,7 +81,10 @@ impl<T: Send + 'static> Builder<Closures<'static, T>> {
     /// with [`Job::stateful`](crate::Job::stateful) get `&mut` access to it; other jobs are put as
     /// before. `build` and `summon` wait until every new worker's setup has
     /// run, and report the first failure (an error or a panic) as
-    /// [`BuildError::Setup`]; at build, the pool is then not started. A
+    /// [`BuildError::Setup`]; at build, the pool is then not started. (A
+    /// worker that a self-sizing pool starts on a put has no one waiting
+    /// for it: its failure is only counted, in
+    /// [`Metrics::setup_failures`](crate::Metrics::setup_failures).) A
     /// worker keeps its state after a job that panicked.
     ///
     /// Call it before [`inbox`](Builder::inbox), whose job type names the
@@ -369,7 +372,11 @@ impl<K: Kind> Builder<K> {
     /// per leaving worker.
     ///
     /// `put` does not fail when the system refuses a new worker thread: the
-    /// job stays queued and the next put tries again. With no worker at
+    /// job stays queued and the next put tries again. Nor does it fail when
+    /// a worker it started fails its [`worker_setup`](Builder::worker_setup):
+    /// with no caller waiting on that worker, the failure is counted in
+    /// [`Metrics::setup_failures`](crate::Metrics::setup_failures) and its
+    /// error dropped. With no worker at
     /// all, [`wait_idle`](Pool::wait_idle) reports
     /// [`ExileError::NoWorkers`](crate::ExileError::NoWorkers) and the
     /// exile hands the queued jobs back with the spawn error.

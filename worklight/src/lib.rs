@@ -67,7 +67,9 @@
 //! Every job accepted by `put` is either run exactly once or handed back to
 //! the caller (by `exile_now`, `exile_timeout`, or an error that carries it);
 //! every result and failure is delivered exactly once to its box. A panic in
-//! a job is a value on the errbox, never a dead worker. Idle workers sleep;
+//! a job is a value on the errbox, never a dead worker; the panic hook still
+//! runs first, and std's default one prints the message to stderr (replace
+//! it with [`std::panic::set_hook`] to keep quiet). Idle workers sleep;
 //! nothing in the pool polls.
 // `unsafe` is denied everywhere but in `smallfn`, one small module whose
 // every block carries a `SAFETY:` comment (see its docs for why).

@@ -119,6 +119,28 @@ impl<T, R: fmt::Debug> fmt::Debug for Harvest<T, R> {
 /// assert!(harvest.errbox.is_empty());
 /// ```
 ///
+/// The exile closes the inbox, so a job that puts a follow-up job once the
+/// closure has returned gets it handed back (`PutError`), as from any
+/// exiled pool. When jobs put jobs, end the closure with
+/// [`wait_idle`](crate::Pool::wait_idle): it returns once every job put so
+/// far, follow-ups included, has finished.
+///
+/// ```
+/// let harvest = worklight::pool(2, |pool| {
+///     let inbox = pool.inbox.clone();
+///     pool.inbox
+///         .put(move || {
+///             // A job that puts a follow-up job.
+///             inbox.put(|| 2).unwrap();
+///             1
+///         })
+///         .unwrap();
+///     pool.wait_idle().unwrap();
+/// })
+/// .unwrap();
+/// assert_eq!(harvest.outbox.iter().sum::<i32>(), 3);
+/// ```
+///
 /// Jobs may not outlive what they borrow:
 ///
 /// ```compile_fail
