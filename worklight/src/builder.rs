@@ -133,6 +133,32 @@ impl<T: Send + 'static> Builder<Closures<'static, T>> {
             errbox: self.errbox,
         }
     }
+
+    /// As [`worker_setup`](Builder::worker_setup), for a state whose making
+    /// cannot fail: no error type to name.
+    ///
+    /// ```
+    /// use worklight::{Job, WorkerPool};
+    /// let pool = WorkerPool::builder()
+    ///     .workers(2)
+    ///     .worker_state(|_| String::with_capacity(64))
+    ///     .build()
+    ///     .unwrap();
+    /// let job = Job::stateful(|line: &mut String| {
+    ///     line.clear(); // a buffer each worker reuses
+    ///     line.push_str("reused");
+    ///     line.len()
+    /// });
+    /// pool.inbox.put(job).unwrap();
+    /// pool.exile().unwrap();
+    /// assert_eq!(pool.outbox.get().unwrap(), 6);
+    /// ```
+    pub fn worker_state<S, F>(self, state: F) -> Builder<Closures<'static, T, S>>
+    where
+        F: Fn(&WorkerInfo) -> S + Send + Sync + 'static,
+    {
+        self.worker_setup(move |info| Ok::<S, std::convert::Infallible>(state(info)))
+    }
 }
 
 impl<T: Send + 'static, S: 'static> Builder<Closures<'static, T, S>> {

@@ -538,3 +538,35 @@ fn a_teardown_or_an_inbox_set_before_the_setup_is_refused_at_build() {
     pool.exile().unwrap();
     assert_eq!(torn_down.try_iter().collect::<Vec<_>>(), [5]);
 }
+
+/// `worker_state`: a state made without fail, one per worker, counted by
+/// its jobs and handed to the teardown.
+#[test]
+fn worker_state_gives_each_worker_a_state_that_cannot_fail() {
+    const JOBS: usize = 40;
+    let teardowns: Log<(usize, usize)> = log();
+    let t = Arc::clone(&teardowns);
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .worker_state(|w: &WorkerInfo| (w.index(), 0usize))
+        .worker_teardown(move |(index, seen): (usize, usize), _: &WorkerInfo| {
+            t.lock().unwrap().push((index, seen));
+        })
+        .build()
+        .unwrap();
+    for _ in 0..JOBS {
+        let job = Job::stateful(|(index, seen): &mut (usize, usize)| {
+            *seen += 1;
+            *index
+        });
+        pool.inbox.put(job).unwrap();
+    }
+    pool.exile().unwrap();
+    let ran_on: Vec<usize> = pool.outbox.iter().collect();
+    assert_eq!(ran_on.len(), JOBS);
+    let torn = taken(&teardowns);
+    assert_eq!(torn.iter().map(|&(i, _)| i).collect::<Vec<_>>(), [0, 1]);
+    for (index, seen) in torn {
+        assert_eq!(seen, ran_on.iter().filter(|&&i| i == index).count());
+    }
+}
