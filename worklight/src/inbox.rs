@@ -44,6 +44,11 @@ use crate::take::Slot;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// A self-sizing pool fed by an inbox: asked on every put whether to grow.
+/// What a put that finds a bounded inbox full reports as queued when it
+/// asks a self-sizing pool to grow: more than any ratio but `usize::MAX`
+/// (which, times the workers, saturates there) can count.
+pub(crate) const FULL: usize = usize::MAX;
+
 pub(crate) trait Grow: Send + Sync {
     /// Under the inbox lock: reserves places for new workers, given the
     /// number of queued jobs (`usize::MAX` from a put that found a bounded
@@ -217,13 +222,19 @@ impl<I> Inbox<I> {
     /// or when it starts on a shared inbox that already holds jobs. Returns
     /// the pool and the places it reserved, to [`Grow::grow`] once the lock
     /// is released.
+    ///
+    /// Puts waiting on a full bounded inbox count too, each as one put
+    /// that found it full (a pause turned down the growth they asked for).
     pub(crate) fn reserve_for_queued(st: &State<I>, id: u64) -> Option<(Arc<dyn Grow>, usize)> {
         let pool = st
             .growers
             .iter()
             .find(|(i, _)| *i == id)
             .and_then(|(_, w)| w.upgrade())?;
-        let n = pool.reserve(st.queue.len(), st.queue.len());
+        let mut n = pool.reserve(st.queue.len(), st.queue.len());
+        if st.putters > 0 && st.capacity.is_some_and(|c| st.queue.len() >= c) {
+            n += pool.reserve(FULL, st.putters);
+        }
         (n > 0).then_some((pool, n))
     }
 

@@ -18,7 +18,9 @@
 //! crossed. A put that finds the inbox full therefore counts as crossing
 //! it: before it waits (or, for `try_put`, is refused) it asks each
 //! self-sizing pool once to grow one step. A producer held back is the
-//! plainest sign that the workers are too few.
+//! plainest sign that the workers are too few. A paused pool grows for
+//! none of it; its `resume` counts each put still waiting as one such
+//! step.
 //!
 //! A `put_all` that does not fit in a bounded inbox queues what fits and
 //! counts that part as put — the same wake-ups, and growth reserved under
@@ -34,15 +36,10 @@
 use std::time::{Duration, Instant};
 
 use crate::error::{PutError, PutTimeoutError, TryPutError};
-use crate::inbox::{Entry, Grow, Inbox, State};
+use crate::inbox::{Entry, FULL, Grow, Inbox, State};
 use crate::job::{IntoJob, JobId};
 use crate::queue::Queue;
 use crate::sync::{Arc, MutexGuard};
-
-/// What a put that finds a bounded inbox full reports as queued when it
-/// asks a self-sizing pool to grow: more than any ratio but `usize::MAX`
-/// (which, times the workers, saturates there) can count.
-const FULL: usize = usize::MAX;
 
 /// How long a put waits for room in a full bounded inbox.
 enum Wait {

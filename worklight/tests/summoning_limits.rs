@@ -202,3 +202,59 @@ fn a_put_that_finds_a_bounded_inbox_full_grows_the_pool() {
     let m = pool.metrics();
     assert_eq!((m.spawned, m.high_water), (4, 4));
 }
+
+/// Whether every thread of this process named `name` is asleep (Linux).
+fn all_asleep(name: &str, count: usize) -> bool {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return true; // not Linux: the test then proves less, not wrong
+    };
+    let asleep = tasks
+        .flatten()
+        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("stat")).is_ok_and(|s| {
+                s.rsplit(')')
+                    .next()
+                    .is_some_and(|r| r.trim_start().starts_with('S'))
+            })
+        })
+        .count();
+    asleep == count
+}
+
+/// Puts held back by a full bounded inbox while the pool is paused asked
+/// for growth the pause turned down; `resume` counts each of them as a put
+/// that found the inbox full, so the pool grows for them.
+#[test]
+fn puts_held_back_while_paused_grow_the_pool_at_resume() {
+    let pool = WorkerPool::builder()
+        .summoning(Summoning::new(1, 4))
+        .capacity(1)
+        .paused()
+        .build()
+        .unwrap();
+    let gate = Gate::new();
+    let tally = Tally::new(4);
+    pool.inbox.put(gate.hold(tally.job(0))).unwrap(); // the inbox is full
+    thread::scope(|s| {
+        for i in 1..4 {
+            let job = gate.hold(tally.job(i));
+            let inbox = &pool.inbox;
+            thread::Builder::new()
+                .name("held-putter".into())
+                .spawn_scoped(s, move || inbox.put(job).unwrap())
+                .unwrap();
+        }
+        eventually("the three putters wait for room", || {
+            all_asleep("held-putter", 3)
+        });
+        pool.resume();
+        let held = catch_unwind(AssertUnwindSafe(|| gate.wait_started(4)));
+        let size = pool.poolsize();
+        gate.open();
+        assert!(held.is_ok(), "four jobs held at once");
+        assert_eq!(size, 4);
+    });
+    pool.exile().unwrap();
+    tally.assert_each_ran_once();
+}
