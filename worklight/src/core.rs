@@ -2,6 +2,8 @@
 //! it: starting workers, pause, banish; the exile paths are in `exile.rs`.
 
 mod exile;
+#[cfg(all(test, not(loom)))]
+mod tests;
 
 use std::io;
 use std::sync::atomic::Ordering::Relaxed;
@@ -37,6 +39,13 @@ pub(crate) type Handle<'a> = Box<dyn Joinable + 'a>;
 /// A spawner's handle for the exile to join.
 pub(crate) fn handle<'a>(thread: impl Joinable + 'a) -> Option<Handle<'a>> {
     Some(Box::new(thread))
+}
+
+/// Joins each thread, in turn.
+pub(super) fn join_all(handles: Vec<Handle<'_>>) {
+    for h in handles {
+        h.join();
+    }
 }
 
 pub(crate) trait Joinable: Send {
@@ -150,6 +159,10 @@ impl<K: Kind> Clone for Targets<'_, K> {
 struct Roster<'a> {
     /// Worker threads started and not yet finished.
     threads: usize,
+    /// Threads reserved whose start is under way: their handle, if they
+    /// start, is not in `handles` yet. An exile waits for these too, or it
+    /// could miss the handle of a worker that started and left at once.
+    starting: usize,
     next_index: usize,
     handles: Vec<Handle<'a>>,
 }
@@ -296,7 +309,10 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     /// banish or a retirement can take it down again.
     fn reserve_threads(&self, n: usize) {
         if n > 0 {
-            self.roster.lock().threads += n;
+            let mut roster = self.roster.lock();
+            roster.threads += n;
+            roster.starting += n;
+            drop(roster);
             self.stats.size_seen(self.ctl.poolsize());
         }
     }
@@ -309,12 +325,19 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         delay: Option<Stagger>,
         startup: Option<Arc<Startup>>,
     ) -> io::Result<()> {
-        let index = {
+        let (index, finished) = {
             let mut roster = self.roster.lock();
-            roster.handles.retain(|h| !h.is_finished());
+            let (finished, running) = std::mem::take(&mut roster.handles)
+                .into_iter()
+                .partition(|h| h.is_finished());
+            roster.handles = running;
             roster.next_index += 1;
-            roster.next_index - 1
+            (roster.next_index - 1, finished)
         };
+        // Retired workers' threads: joined, not dropped, so that none is
+        // left running its thread-locals' destructors past an exile. Their
+        // work is done; the join waits only for the thread to end.
+        join_all(finished);
         let name = format!("{}-{}{}", self.settings.name, index, self.settings.suffix);
         let info = WorkerInfo {
             index,
@@ -329,8 +352,11 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         match (self.spawner)(builder, body) {
             Ok(handle) => {
                 self.stats.spawned.fetch_add(1, Relaxed);
-                if let Some(h) = handle {
-                    self.roster.lock().handles.push(h);
+                let mut roster = self.roster.lock();
+                roster.handles.extend(handle);
+                roster.starting -= 1;
+                if roster.starting == 0 {
+                    self.exited.notify_all();
                 }
                 Ok(())
             }
@@ -351,18 +377,20 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             self.inbox.wake_idle(&st);
         }
         self.wake(st);
-        self.threads_gone(n);
+        self.threads_gone(n, n);
     }
 
     /// A worker thread is done (called last on the worker's thread).
     pub(crate) fn thread_exited(&self) {
-        self.threads_gone(1);
+        self.threads_gone(1, 0);
     }
 
-    fn threads_gone(&self, n: usize) {
+    /// `n` threads are gone, `unstarted` of them never started.
+    fn threads_gone(&self, n: usize, unstarted: usize) {
         let mut roster = self.roster.lock();
         roster.threads -= n;
-        if roster.threads == 0 {
+        roster.starting -= unstarted;
+        if roster.threads == 0 || (unstarted > 0 && roster.starting == 0) {
             self.exited.notify_all();
         }
     }

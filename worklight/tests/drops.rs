@@ -1,9 +1,13 @@
-//! What a pool frees: a pool that a caller-supplied box holds (a cycle the
-//! user made) is freed by its exile.
+//! What a pool frees and joins: a pool that a caller-supplied box holds (a
+//! cycle the user made) is freed by its exile, and a retired worker's
+//! thread is joined.
 
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, OnceLock};
+use std::thread;
+use std::time::Duration;
 
-use worklight::{JobError, WorkerPool, callback};
+use worklight::{JobError, Summoning, WorkerPool, callback};
 
 /// The errbox's callback holds the pool itself: dropping the caller's
 /// handle alone would leave the cycle, but the exile drops the boxes, and
@@ -33,4 +37,46 @@ fn a_pool_its_own_box_holds_is_freed_after_its_exile() {
     assert_eq!(pool.metrics().panicked, 1);
     drop(pool);
     assert!(weak.upgrade().is_none(), "the exile ended the cycle");
+}
+
+static TLS_DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// A thread-local whose destructor takes a while: the last thing a worker
+/// thread runs, after the worker has left the pool.
+struct SlowToDrop;
+
+impl Drop for SlowToDrop {
+    fn drop(&mut self) {
+        thread::sleep(Duration::from_millis(50));
+        TLS_DROPPED.fetch_add(1, SeqCst);
+    }
+}
+
+thread_local! {
+    static SLOW: SlowToDrop = const { SlowToDrop };
+}
+
+/// A retired worker's thread may still be running its thread-locals'
+/// destructors when the pool starts another: it is joined, by that start
+/// or by the exile, so no thread of the pool outlives the exile.
+#[test]
+fn a_retired_workers_thread_is_joined_by_the_exile() {
+    let (stopped, stops) = crossbeam_channel::unbounded();
+    let pool = WorkerPool::builder()
+        .summoning(Summoning::new(0, 1).keep_alive(Duration::from_millis(1)))
+        .on_worker_stop(move |_| stopped.send(()).unwrap())
+        .build()
+        .unwrap();
+    pool.inbox.put(|| SLOW.with(|_| 1)).unwrap();
+    // The worker retires: its destructors run once it has left.
+    stops.recv_timeout(Duration::from_secs(10)).unwrap();
+    pool.inbox.put(|| 2).unwrap(); // starts a new worker
+    pool.exile().unwrap();
+    assert_eq!(TLS_DROPPED.load(SeqCst), 1, "the retired thread was joined");
+    assert_eq!(sorted(pool.outbox.iter().collect()), [1, 2]);
+}
+
+fn sorted(mut v: Vec<u32>) -> Vec<u32> {
+    v.sort_unstable();
+    v
 }

@@ -33,18 +33,12 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use super::{Core, Handle};
+use super::{Core, join_all};
 use crate::control::Mode;
 use crate::error::{ExileError, Exit};
 use crate::failure::drop_caught;
 use crate::kind::Kind;
 use crate::sync::Arc;
-
-fn join_all(handles: Vec<Handle<'_>>) {
-    for h in handles {
-        h.join();
-    }
-}
 
 impl<'a, K: Kind + 'a> Core<'a, K> {
     /// Stops a pool whose start failed: its workers leave at once, and the
@@ -63,8 +57,9 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         self.targets.lock().take();
     }
 
-    /// Waits until every worker thread has finished (or `deadline`), then
-    /// joins the handles. Returns whether they all finished.
+    /// Waits until every worker thread has finished and every start under
+    /// way has put its handle in the roster (or `deadline`), then joins the
+    /// handles. Returns whether they all finished.
     ///
     /// Without a deadline the handles are joined directly, which waits for
     /// each thread to exit without a wake-up through `exited`; the condvar
@@ -80,7 +75,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 roster = self.roster.lock();
                 continue;
             }
-            if roster.threads == 0 {
+            if roster.threads == 0 && roster.starting == 0 {
                 break;
             }
             match deadline {
@@ -88,7 +83,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 Some(d) => {
                     let (g, timed_out) = self.exited.wait_until(roster, d);
                     roster = g;
-                    if timed_out && roster.threads > 0 {
+                    if timed_out && (roster.threads > 0 || roster.starting > 0) {
                         return false;
                     }
                 }
