@@ -141,13 +141,11 @@ impl<I> Inbox<I> {
                 st.queue.recycle(segment);
                 continue;
             }
-            if !std::mem::replace(&mut grew_for_full, true) {
-                if let Some(growth) = Self::reserve_growth(&st, FULL, 1) {
-                    drop(st);
-                    Self::grow(growth);
-                    st = sh.state.lock();
-                    continue;
-                }
+            if let Some(growth) = Self::grow_for_full(&st, &mut grew_for_full) {
+                drop(st);
+                Self::grow(growth);
+                st = sh.state.lock();
+                continue;
             }
             st.putters += 1;
             let timed_out = match wait {
@@ -244,13 +242,11 @@ impl<I> Inbox<I> {
                     continue;
                 }
             }
-            if !std::mem::replace(&mut grew_for_full, true) {
-                if let Some(growth) = Self::reserve_growth(&st, FULL, 1) {
-                    drop(st);
-                    Self::grow(growth);
-                    st = sh.state.lock();
-                    continue;
-                }
+            if let Some(growth) = Self::grow_for_full(&st, &mut grew_for_full) {
+                drop(st);
+                Self::grow(growth);
+                st = sh.state.lock();
+                continue;
             }
             st.putters += 1;
             st = sh.space.wait(st);
@@ -310,6 +306,16 @@ impl<I> Inbox<I> {
             return None;
         }
         Self::reserve_growth(st, st.queue.len(), n)
+    }
+
+    /// A put found a bounded inbox full: the first time (`asked` not yet
+    /// set), asks each self-sizing pool to grow one step, as for a put
+    /// that crossed its ratio (inbox lock held).
+    fn grow_for_full(st: &State<I>, asked: &mut bool) -> Option<Vec<(Arc<dyn Grow>, usize)>> {
+        if std::mem::replace(asked, true) {
+            return None;
+        }
+        Self::reserve_growth(st, FULL, 1)
     }
 
     /// Starts the workers `note_put` reserved (inbox lock released).

@@ -190,12 +190,7 @@ fn a_put_that_finds_a_bounded_inbox_full_grows_the_pool() {
             }
         });
         // Four held at once: three puts found the inbox full and grew it.
-        // (The gate opens either way, so that a failure cannot hang here.)
-        let held = catch_unwind(AssertUnwindSafe(|| gate.wait_started(4)));
-        let size = pool.poolsize();
-        gate.open();
-        assert!(held.is_ok(), "four jobs held at once");
-        assert_eq!(size, 4);
+        assert_eq!(held_at_once(&pool, &gate, 4), 4);
     });
     pool.exile().unwrap();
     tally.assert_each_ran_once();
@@ -249,12 +244,19 @@ fn puts_held_back_while_paused_grow_the_pool_at_resume() {
             all_asleep("held-putter", 3)
         });
         pool.resume();
-        let held = catch_unwind(AssertUnwindSafe(|| gate.wait_started(4)));
-        let size = pool.poolsize();
-        gate.open();
-        assert!(held.is_ok(), "four jobs held at once");
-        assert_eq!(size, 4);
+        assert_eq!(held_at_once(&pool, &gate, 4), 4);
     });
     pool.exile().unwrap();
     tally.assert_each_ran_once();
+}
+
+/// Waits until `n` held jobs run at once, then opens the gate (whether
+/// they did or not, so that a failure cannot hang the producers); returns
+/// the pool's size while they were held.
+fn held_at_once(pool: &WorkerPool<usize>, gate: &Gate, n: usize) -> usize {
+    let held = catch_unwind(AssertUnwindSafe(|| gate.wait_started(n)));
+    let size = pool.poolsize();
+    gate.open();
+    assert!(held.is_ok(), "{n} jobs held at once");
+    size
 }
