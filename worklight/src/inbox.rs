@@ -43,12 +43,12 @@ use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Weak};
 use crate::take::Slot;
 use std::sync::atomic::Ordering::Relaxed;
 
-/// A self-sizing pool fed by an inbox: asked on every put whether to grow.
 /// What a put that finds a bounded inbox full reports as queued when it
 /// asks a self-sizing pool to grow: more than any ratio but `usize::MAX`
 /// (which, times the workers, saturates there) can count.
 pub(crate) const FULL: usize = usize::MAX;
 
+/// A self-sizing pool fed by an inbox: asked on every put whether to grow.
 pub(crate) trait Grow: Send + Sync {
     /// Under the inbox lock: reserves places for new workers, given the
     /// number of queued jobs (`usize::MAX` from a put that found a bounded
