@@ -142,9 +142,7 @@ impl<I> Inbox<I> {
                 continue;
             }
             if let Some(growth) = Self::grow_for_full(&st, &mut grew_for_full) {
-                drop(st);
-                Self::grow(growth);
-                st = sh.state.lock();
+                st = self.grow_unlocked(st, growth);
                 continue;
             }
             st.putters += 1;
@@ -236,16 +234,12 @@ impl<I> Inbox<I> {
                 // starts its workers with the lock released; then look
                 // again, as room may have freed meanwhile.
                 if let Some(growth) = self.note_put(&st, room) {
-                    drop(st);
-                    Self::grow(growth);
-                    st = sh.state.lock();
+                    st = self.grow_unlocked(st, growth);
                     continue;
                 }
             }
             if let Some(growth) = Self::grow_for_full(&st, &mut grew_for_full) {
-                drop(st);
-                Self::grow(growth);
-                st = sh.state.lock();
+                st = self.grow_unlocked(st, growth);
                 continue;
             }
             st.putters += 1;
@@ -316,6 +310,19 @@ impl<I> Inbox<I> {
             return None;
         }
         Self::reserve_growth(st, FULL, 1)
+    }
+
+    /// Starts the workers reserved under `st` with the lock released, then
+    /// takes the lock again: a put that grew a pool looks at the inbox
+    /// afresh, as room may have freed meanwhile.
+    fn grow_unlocked<'s>(
+        &'s self,
+        st: MutexGuard<'s, State<I>>,
+        growth: Vec<(Arc<dyn Grow>, usize)>,
+    ) -> MutexGuard<'s, State<I>> {
+        drop(st);
+        Self::grow(growth);
+        self.shared().state.lock()
     }
 
     /// Starts the workers `note_put` reserved (inbox lock released).
