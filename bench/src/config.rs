@@ -57,14 +57,7 @@ impl Config {
                     .ok_or(format!("{name} needs a value\n{USAGE}"))
             };
             match flag.as_str() {
-                "--workers" => {
-                    let v = value("--workers")?;
-                    cfg.workers = v
-                        .parse()
-                        .ok()
-                        .filter(|&n| n > 0)
-                        .ok_or(format!("--workers wants a positive number, not {v:?}"))?;
-                }
+                "--workers" => cfg.workers = positive("--workers", &value("--workers")?)?,
                 "--seed" => {
                     let v = value("--seed")?;
                     cfg.seed = v.parse().map_err(|_| format!("bad --seed {v:?}"))?;
@@ -72,12 +65,7 @@ impl Config {
                 "--only" => cfg.only = Some(parse_only(&value("--only")?)?),
                 "--once" => cfg.once = Some(value("--once")?),
                 "--jobs" => {
-                    let v = value("--jobs")?;
-                    cfg.jobs = v
-                        .parse()
-                        .ok()
-                        .filter(|&n| n > 0)
-                        .ok_or(format!("--jobs wants a positive number, not {v:?}"))?;
+                    cfg.jobs = positive("--jobs", &value("--jobs")?)?;
                     jobs_given = true;
                 }
                 "--quick" => cfg.quick = true,
@@ -111,6 +99,14 @@ impl Config {
     pub(crate) fn rng(&self, key: char) -> fastrand::Rng {
         fastrand::Rng::with_seed(self.seed ^ (u64::from(key) << 32))
     }
+}
+
+/// `v` as a number above zero, or the message for `flag`.
+fn positive<N: std::str::FromStr + Default + PartialEq>(flag: &str, v: &str) -> Result<N, String> {
+    v.parse()
+        .ok()
+        .filter(|n| *n != N::default())
+        .ok_or(format!("{flag} wants a positive number, not {v:?}"))
 }
 
 fn parse_only(list: &str) -> Result<Vec<char>, String> {
