@@ -51,7 +51,7 @@ pub(crate) fn worklight_data(
     name: &str,
     paused: bool,
 ) -> worklight::HandlerPool<u64, Tiny> {
-    let builder = worklight::HandlerPool::builder(|_| Ok::<_, std::convert::Infallible>(Tiny))
+    let builder = worklight::HandlerPool::builder(|_| Tiny)
         .workers(n)
         .name(name);
     let builder = if paused { builder.paused() } else { builder };

@@ -95,13 +95,11 @@ fn main() {
     );
 
     println!("a handler pool whose inbox carries paths:");
-    let handlers = HandlerPool::builder(|w| {
-        Ok::<_, io::Error>(Scratch {
-            name: w.name().to_owned(),
-            buf: Vec::new(),
-            jobs: 0,
-            grew: 0,
-        })
+    let handlers = HandlerPool::builder(|w| Scratch {
+        name: w.name().to_owned(),
+        buf: Vec::new(),
+        jobs: 0,
+        grew: 0,
     })
     .workers(3)
     .on_worker_stop(|w| println!("  {} left", w.name()))

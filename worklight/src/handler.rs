@@ -26,7 +26,7 @@ use crate::pool::Pool;
 ///         Ok((self.seen, item.iter().sum()))
 ///     }
 /// }
-/// let pool = HandlerPool::new(2, |_| Ok::<_, std::io::Error>(Summer { seen: 0 })).unwrap();
+/// let pool = HandlerPool::new(2, |_| Summer { seen: 0 }).unwrap();
 /// pool.inbox.put(vec![1, 2, 3]).unwrap();
 /// pool.inbox.put(vec![4]).unwrap();
 /// pool.exile().unwrap();
@@ -55,7 +55,7 @@ type FactoryFn<H> = dyn Fn(&WorkerInfo) -> Result<H, BoxError> + Send + Sync;
 ///     type Error = std::convert::Infallible;
 ///     fn handle(&mut self, s: String) -> Result<String, Self::Error> { Ok(s.to_uppercase()) }
 /// }
-/// let builder: Builder<Handlers<String, Upper>> = HandlerPool::builder(|_| Ok::<_, std::io::Error>(Upper));
+/// let builder: Builder<Handlers<String, Upper>> = HandlerPool::builder(|_| Upper);
 /// let pool = builder.workers(1).build().unwrap();
 /// pool.inbox.put("shout".to_string()).unwrap();
 /// assert_eq!(pool.outbox.get().unwrap(), "SHOUT");
@@ -116,7 +116,7 @@ impl<D: Send, H: Handler<D>> Kind for Handlers<D, H> {
 ///         s.trim().parse()
 ///     }
 /// }
-/// let pool = HandlerPool::new(2, |_| Ok::<_, std::io::Error>(Parse)).unwrap();
+/// let pool = HandlerPool::new(2, |_| Parse).unwrap();
 /// pool.inbox.put("12".to_string()).unwrap();
 /// let bad = pool.inbox.put("twelve".to_string()).unwrap();
 /// pool.exile().unwrap();
@@ -126,9 +126,11 @@ impl<D: Send, H: Handler<D>> Kind for Handlers<D, H> {
 pub type HandlerPool<D, H> = Pool<'static, Handlers<D, H>>;
 
 impl<D: Send + 'static, H: Handler<D> + 'static> HandlerPool<D, H> {
-    /// A pool of `workers` threads, each building its handler with
-    /// `factory` when it starts. Waits for every factory call; the first
-    /// failure (an error or a panic) is returned as [`BuildError::Setup`].
+    /// A pool of `workers` threads, each building its handler with `make`
+    /// when it starts. Waits for every worker to have built its handler; a
+    /// `make` that panics fails the build with [`BuildError::Setup`]. For
+    /// a handler whose making can fail, see
+    /// [`with_setup`](HandlerPool::with_setup).
     ///
     /// ```
     /// use worklight::{BuildError, Handler, HandlerPool};
@@ -138,19 +140,51 @@ impl<D: Send + 'static, H: Handler<D> + 'static> HandlerPool<D, H> {
     ///     type Error = std::convert::Infallible;
     ///     fn handle(&mut self, _: u8) -> Result<(), Self::Error> { Ok(()) }
     /// }
-    /// assert!(HandlerPool::new(2, |_| Ok::<_, std::io::Error>(Noop)).is_ok());
-    /// let failing = HandlerPool::<u8, Noop>::new(2, |_| Err("no handler today"));
+    /// assert!(HandlerPool::new(2, |_| Noop).is_ok());
+    /// let failing = HandlerPool::<u8, Noop>::new(2, |_| panic!("no handler today"));
     /// assert!(matches!(failing, Err(BuildError::Setup { .. })));
     /// ```
-    pub fn new<F, E>(workers: usize, factory: F) -> Result<Self, BuildError>
+    pub fn new<F>(workers: usize, make: F) -> Result<Self, BuildError>
+    where
+        F: Fn(&WorkerInfo) -> H + Send + Sync + 'static,
+    {
+        Self::builder(make).workers(workers).build()
+    }
+
+    /// A pool of `workers` threads, each building its handler with
+    /// `factory` when it starts, which may fail: an open file, a
+    /// connection. Waits for every factory call; the first failure (an
+    /// error or a panic) is returned as [`BuildError::Setup`], and no item
+    /// has been run.
+    ///
+    /// ```
+    /// use worklight::{BuildError, Handler, HandlerPool};
+    /// struct Log(std::fs::File);
+    /// impl Handler<String> for Log {
+    ///     type Output = ();
+    ///     type Error = std::io::Error;
+    ///     fn handle(&mut self, line: String) -> std::io::Result<()> {
+    ///         use std::io::Write;
+    ///         writeln!(self.0, "{line}")
+    ///     }
+    /// }
+    /// let missing = std::env::temp_dir().join("no-such-dir-here").join("log");
+    /// let built = HandlerPool::<String, Log>::with_setup(2, move |_| {
+    ///     std::fs::File::open(&missing).map(Log)
+    /// });
+    /// let Err(BuildError::Setup { error, .. }) = built else { panic!("opened") };
+    /// assert!(error.downcast_ref::<std::io::Error>().is_some());
+    /// ```
+    pub fn with_setup<F, E>(workers: usize, factory: F) -> Result<Self, BuildError>
     where
         F: Fn(&WorkerInfo) -> Result<H, E> + Send + Sync + 'static,
         E: Into<BoxError>,
     {
-        Self::builder(factory).workers(workers).build()
+        Self::builder_with_setup(factory).workers(workers).build()
     }
 
-    /// A builder for a handler pool, with every setting of [`Builder`].
+    /// A builder for a handler pool, with every setting of [`Builder`];
+    /// each worker builds its handler with `make`.
     ///
     /// ```
     /// # use worklight::{Handler, HandlerPool};
@@ -160,14 +194,41 @@ impl<D: Send + 'static, H: Handler<D> + 'static> HandlerPool<D, H> {
     /// #     type Error = std::convert::Infallible;
     /// #     fn handle(&mut self, x: u8) -> Result<u8, Self::Error> { Ok(x) }
     /// # }
-    /// let pool = HandlerPool::builder(|_| Ok::<_, std::io::Error>(Echo))
+    /// let pool = HandlerPool::builder(|_| Echo)
     ///     .workers(3)
     ///     .capacity(10)
     ///     .build()
     ///     .unwrap();
     /// assert_eq!(pool.poolsize(), 3);
     /// ```
-    pub fn builder<F, E>(factory: F) -> Builder<Handlers<D, H>>
+    pub fn builder<F>(make: F) -> Builder<Handlers<D, H>>
+    where
+        F: Fn(&WorkerInfo) -> H + Send + Sync + 'static,
+    {
+        Self::builder_with_setup(move |info| Ok::<H, std::convert::Infallible>(make(info)))
+    }
+
+    /// A builder for a handler pool whose handlers' making may fail (see
+    /// [`with_setup`](HandlerPool::with_setup)).
+    ///
+    /// ```
+    /// # use worklight::{Handler, HandlerPool};
+    /// # struct Echo;
+    /// # impl Handler<u8> for Echo {
+    /// #     type Output = u8;
+    /// #     type Error = std::convert::Infallible;
+    /// #     fn handle(&mut self, x: u8) -> Result<u8, Self::Error> { Ok(x) }
+    /// # }
+    /// let pool = HandlerPool::builder_with_setup(|w| match w.index() {
+    ///     0..4 => Ok(Echo),
+    ///     _ => Err("four handlers at most"),
+    /// })
+    /// .workers(4)
+    /// .build()
+    /// .unwrap();
+    /// assert!(pool.summon(1).is_err());
+    /// ```
+    pub fn builder_with_setup<F, E>(factory: F) -> Builder<Handlers<D, H>>
     where
         F: Fn(&WorkerInfo) -> Result<H, E> + Send + Sync + 'static,
         E: Into<BoxError>,

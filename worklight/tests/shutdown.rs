@@ -533,7 +533,7 @@ impl worklight::Handler<Opaque> for Double {
 
 #[test]
 fn exile_results_of_a_pool_of_data_that_is_not_debug_unwrap_and_count_their_jobs() {
-    let pool = worklight::HandlerPool::builder(|_| Ok::<_, std::io::Error>(Double))
+    let pool = worklight::HandlerPool::builder(|_| Double)
         .workers(1)
         .paused()
         .build()

@@ -402,11 +402,11 @@ impl Handler<(String, u32)> for Tagger {
     }
 }
 
-fn tagger(w: &WorkerInfo) -> Result<Tagger, Infallible> {
-    Ok(Tagger {
+fn tagger(w: &WorkerInfo) -> Tagger {
+    Tagger {
         index: w.index(),
         seen: 0,
-    })
+    }
 }
 
 #[test]
@@ -472,7 +472,8 @@ fn factory_failing_for_1(panics: bool) -> impl Fn(&WorkerInfo) -> Result<Tagger,
 #[test]
 fn a_failing_handler_factory_fails_build_and_summon() {
     for panics in [false, true] {
-        let built = HandlerPool::<(String, u32), Tagger>::new(2, factory_failing_for_1(panics));
+        let built =
+            HandlerPool::<(String, u32), Tagger>::with_setup(2, factory_failing_for_1(panics));
         let Err(BuildError::Setup { worker: 1, error }) = built else {
             panic!("expected handler 1 to fail the build (panics: {panics})");
         };
@@ -483,7 +484,7 @@ fn a_failing_handler_factory_fails_build_and_summon() {
         };
         assert_eq!(error.to_string(), message);
 
-        let pool = HandlerPool::new(1, factory_failing_for_1(panics)).unwrap();
+        let pool = HandlerPool::with_setup(1, factory_failing_for_1(panics)).unwrap();
         assert!(matches!(
             pool.summon(2),
             Err(BuildError::Setup { worker: 1, .. })
@@ -569,4 +570,27 @@ fn worker_state_gives_each_worker_a_state_that_cannot_fail() {
     for (index, seen) in torn {
         assert_eq!(seen, ran_on.iter().filter(|&&i| i == index).count());
     }
+}
+
+#[test]
+fn a_handler_maker_that_panics_fails_build_and_summon() {
+    let maker = |w: &WorkerInfo| {
+        assert!(w.index() != 1, "no handler for worker 1");
+        tagger(w)
+    };
+    let built = HandlerPool::<(String, u32), Tagger>::new(2, maker);
+    let Err(BuildError::Setup { worker: 1, error }) = built else {
+        panic!("expected handler 1 to fail the build");
+    };
+    assert_eq!(error.to_string(), "no handler for worker 1");
+
+    let pool = HandlerPool::new(1, maker).unwrap();
+    assert!(matches!(
+        pool.summon(1),
+        Err(BuildError::Setup { worker: 1, .. })
+    ));
+    pool.inbox.put(("kept".to_string(), 1)).unwrap();
+    pool.exile().unwrap();
+    assert_eq!(pool.outbox.try_iter().count(), 1);
+    assert_eq!(pool.metrics().setup_failures, 1);
 }
