@@ -434,6 +434,11 @@ impl<K: Kind> Builder<K> {
     /// pools, or fed by other threads — instead of a new one. It closes when
     /// the last pool fed by it is exiled.
     ///
+    /// The build starts all or nothing: no worker takes a job from the
+    /// inbox before every worker has started, so a build that fails (a
+    /// thread the system refuses, a failed setup) leaves every job on the
+    /// inbox.
+    ///
     /// ```
     /// use worklight::{Inbox, Job, WorkerPool};
     /// let shared: Inbox<Job<'static, u8>> = Inbox::bounded(100).unwrap();
@@ -499,10 +504,14 @@ impl<K: Kind> Builder<K> {
     where
         K: 'static,
     {
-        let inbox = take_inbox(&self.settings, self.inbox)?;
+        let settings = Settings {
+            shared_inbox: self.inbox.is_some(),
+            ..self.settings
+        };
+        let inbox = take_inbox(&settings, self.inbox)?;
         let spawner: Box<SpawnFn<'static>> = Box::new(|b, body| b.spawn(body).map(handle));
         let pool = assemble(
-            self.settings,
+            settings,
             self.kind,
             inbox,
             self.outbox,

@@ -91,6 +91,10 @@ pub(crate) struct Settings {
     pub(crate) on_start: Option<Hook>,
     pub(crate) on_stop: Option<Hook>,
     pub(crate) summoning: Option<Summoning>,
+    /// The inbox is the caller's ([`Builder::inbox`](crate::Builder::inbox)):
+    /// it may hold jobs, or be given some by others, before the build is
+    /// decided, so the build starts all or nothing even with no setup.
+    pub(crate) shared_inbox: bool,
     /// A builder call that cannot take effect, refused at build.
     pub(crate) refused: Option<&'static str>,
 }
@@ -108,6 +112,7 @@ impl Default for Settings {
             on_start: None,
             on_stop: None,
             summoning: None,
+            shared_inbox: false,
             refused: None,
         }
     }
@@ -260,8 +265,13 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             Some(policy) => policy.clamp_summon(n, self.ctl.active()),
             None => n,
         };
-        // A start hook may panic too, which counts as a failed setup.
-        let waits = self.kind.has_setup() || self.settings.on_start.is_some();
+        // A start hook may panic too, which counts as a failed setup. A
+        // build on the caller's inbox waits even without either: its
+        // workers must not take the caller's jobs before the verdict (a
+        // later spawn may still fail the build, and with it the outbox).
+        let waits = self.kind.has_setup()
+            || self.settings.on_start.is_some()
+            || (all_or_nothing && self.settings.shared_inbox);
         let startup = waits.then(|| Arc::new(Startup::new(n, all_or_nothing)));
         let start = Instant::now();
         let mut started = 0;

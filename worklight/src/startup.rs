@@ -4,6 +4,8 @@
 //! When a pool is built, starting is all or nothing: a worker whose setup
 //! succeeded waits for the verdict (`decide`) before it takes a job, so a
 //! build that fails because another worker's setup failed has run no job.
+//! A build on the caller's inbox uses the latch even with no setup, so
+//! that one failing to start a thread has taken none of the caller's jobs.
 //! Workers summoned into a running pool go to work as soon as they are
 //! ready; a failed one only makes `summon` report it.
 
