@@ -43,6 +43,10 @@ pub(crate) struct Control {
     size: AtomicU64,
     /// Workers waiting in a pause (metrics only).
     pub(crate) paused_workers: AtomicUsize,
+    /// Workers with a stagger delay not yet over, counted from their
+    /// reservation (so before their threads run): they take banish tokens
+    /// before any worker that takes jobs does. Inbox lock held to change.
+    staggered: AtomicUsize,
     /// Paused and staggered workers wait here, with the inbox lock.
     pub(crate) wake: Condvar,
     /// The self-sizing policy, if the pool sizes itself.
@@ -69,6 +73,7 @@ impl Control {
             paused: AtomicBool::new(paused),
             size: AtomicU64::new(0),
             paused_workers: AtomicUsize::new(0),
+            staggered: AtomicUsize::new(0),
             wake: Condvar::new(),
             scaling,
         }
@@ -176,6 +181,22 @@ impl Control {
         };
         self.set_counts(active, pending + n);
         n
+    }
+
+    /// A worker with a stagger delay was reserved. Inbox lock held.
+    pub(crate) fn add_staggered(&self) {
+        self.staggered.fetch_add(1, Relaxed);
+    }
+
+    /// A staggered worker's delay is over, or it left or never started
+    /// before it. Inbox lock held.
+    pub(crate) fn end_staggered(&self) {
+        self.staggered.fetch_sub(1, Relaxed);
+    }
+
+    /// Whether a worker is still in (or yet to begin) a stagger delay.
+    pub(crate) fn has_staggered(&self) -> bool {
+        self.staggered.load(Relaxed) > 0
     }
 
     /// Whether a banish token is pending.

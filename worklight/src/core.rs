@@ -277,6 +277,10 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         let mut started = 0;
         let mut outcome = Ok(());
         for k in 0..n {
+            // The first worker of a ramp has no delay.
+            let delay = stagger
+                .filter(|step| k > 0 && !step.is_zero())
+                .map(|step| Stagger::nth(start, step, k));
             {
                 let _st = self.inbox.lock();
                 if self.ctl.mode() != Mode::Run {
@@ -291,9 +295,11 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                     break; // growth filled the pool meanwhile
                 }
                 self.ctl.add_active(1);
+                if delay.is_some() {
+                    self.ctl.add_staggered();
+                }
                 self.reserve_threads(1);
             }
-            let delay = stagger.map(|step| Stagger::nth(start, step, k));
             if let Err(e) = self.spawn_reserved(delay, startup.clone()) {
                 outcome = Err(BuildError::Spawn(e));
                 break;
@@ -371,18 +377,22 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 Ok(())
             }
             Err(e) => {
-                self.give_back_places(1);
+                self.give_back_places(1, delay.is_some());
                 Err(e)
             }
         }
     }
 
     /// Gives back `n` reserved places, and their threads, that were not
-    /// started, and wakes the pool to look again; `wait_idle` callers learn
-    /// it if no worker is left for the queued jobs.
-    fn give_back_places(&self, n: usize) {
+    /// started (one of them `staggered`), and wakes the pool to look again;
+    /// `wait_idle` callers learn it if no worker is left for the queued
+    /// jobs.
+    fn give_back_places(&self, n: usize, staggered: bool) {
         let st = self.inbox.lock();
         self.ctl.remove_active(n);
+        if staggered {
+            self.ctl.end_staggered();
+        }
         if self.inbox.no_workers(&st) && !st.queue.is_empty() {
             self.inbox.wake_idle(&st);
         }
@@ -494,7 +504,7 @@ impl<K: Kind + 'static> Grow for Core<'static, K> {
             // refuse the rest too, so their places go back with it. The
             // next put tries again.
             if self.spawn_reserved(None, None).is_err() {
-                self.give_back_places(n - started - 1);
+                self.give_back_places(n - started - 1, false);
                 return;
             }
         }

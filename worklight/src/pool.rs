@@ -348,7 +348,10 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// Banishing every worker while jobs are queued is allowed: the jobs wait
     /// for `summon`, and an exile starts a worker to run them. (A self-sizing
     /// pool keeps its last worker while jobs are queued instead: that
-    /// banish is cancelled, and the worker stays.)
+    /// banish is cancelled, and the worker stays.) Workers still waiting
+    /// out a stagger ([`summon_staggered`](Pool::summon_staggered),
+    /// [`Builder::stagger`](crate::Builder::stagger)) retire first, before
+    /// any worker that takes jobs.
     ///
     /// ```
     /// let pool = worklight::WorkerPool::<()>::new(4).unwrap();

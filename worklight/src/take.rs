@@ -9,7 +9,8 @@
 //! the slot is empty (or a control flag is up) it takes the inbox lock and:
 //!
 //! 1. counts its finished jobs off `unfinished` (waking `wait_idle`),
-//! 2. obeys the pool's control: leave at `Now`, retire on a banish token,
+//! 2. obeys the pool's control: leave at `Now`, retire on a banish token
+//!    (left to workers still in a stagger delay while there are any),
 //!    wait on `Control::wake` while paused,
 //! 3. *refills*: moves a batch — its share of the queue, at most
 //!    [`MAX_BATCH`] — from the inbox into its slot, taking the first job
@@ -207,19 +208,8 @@ impl<I> Inbox<I> {
             if mode == Mode::Now {
                 return self.leave(ctl, st, Some(me), Taken::Leave);
             }
-            if ctl.retire_pending() {
-                // A self-sizing pool keeps its last worker while jobs wait.
-                let last = ctl.scaling.is_some()
-                    && ctl.active() == 1
-                    && (!st.queue.is_empty() || me.slot.len() > 0);
-                if last {
-                    ctl.clear_banish();
-                } else {
-                    // The token and this worker's place go in one store, so
-                    // `poolsize` never counts a worker on its way out.
-                    ctl.retire_one();
-                    return self.depart(ctl, st, Some(me), Taken::Retire);
-                }
+            if Self::takes_banish(ctl, &st, false, me.slot.len()) {
+                return self.depart(ctl, st, Some(me), Taken::Retire);
             }
             if mode == Mode::Run && ctl.is_paused() {
                 if !st.queue.is_empty() && st.sleeping > 0 {
@@ -419,26 +409,58 @@ impl<I> Inbox<I> {
     #[cfg(loom)]
     fn spin_for_work(&self, _ctl: &Control, _spin: Spin) {}
 
+    /// Whether a worker takes a pending banish token, and with it leaves
+    /// its place: the two go in one store, so `poolsize` never counts a
+    /// worker on its way out. Workers still in their stagger delay take
+    /// the tokens first (`banish` wakes them), so that a banish never
+    /// retires a worker taking jobs while one that has not begun stays. A
+    /// self-sizing pool keeps its last worker while jobs wait. Inbox lock
+    /// held.
+    fn takes_banish(ctl: &Control, st: &State<I>, staggered: bool, slot_jobs: usize) -> bool {
+        if !ctl.retire_pending() || (!staggered && ctl.has_staggered()) {
+            return false;
+        }
+        let last =
+            ctl.scaling.is_some() && ctl.active() == 1 && (!st.queue.is_empty() || slot_jobs > 0);
+        if last {
+            ctl.clear_banish();
+            return false;
+        }
+        ctl.retire_one()
+    }
+
     /// Waits on the pool's own condition variable until a staggered
     /// worker's delay is over, an immediate exile, or a draining exile with
     /// nothing left to hand out. A drain keeps the ramp-up while jobs
     /// remain, so worker k still takes its first job no earlier than
     /// k × stagger; but a delay past the clock's range ends at any exile
-    /// (the worker may be the only one left to drain the inbox).
-    pub(crate) fn stagger(&self, ctl: &Control, delay: Stagger) {
+    /// (the worker may be the only one left to drain the inbox). Returns
+    /// whether the worker was banished meanwhile (it has left the inbox).
+    pub(crate) fn stagger(&self, ctl: &Control, delay: Stagger) -> bool {
         let mut st = self.lock();
         // Wait while running, or while a drain still has jobs to hand out;
         // a worker leaving the drained inbox wakes the rest (`leave`).
         let ramp_in_drain = delay.until.is_some();
-        while ctl.mode() == Mode::Run
-            || (ctl.mode() == Mode::Drain && ramp_in_drain && !st.queue.is_empty())
-        {
+        let banished = loop {
+            if ctl.mode() == Mode::Run && Self::takes_banish(ctl, &st, true, 0) {
+                break true;
+            }
+            let waits = ctl.mode() == Mode::Run
+                || (ctl.mode() == Mode::Drain && ramp_in_drain && !st.queue.is_empty());
+            if !waits {
+                break false;
+            }
             let (g, timed_out) = ctl.wake.wait_deadline(st, delay.until);
             st = g;
             if timed_out {
-                break;
+                break false;
             }
+        };
+        ctl.end_staggered();
+        if banished {
+            self.depart(ctl, st, None, Taken::Retire);
         }
+        banished
     }
 }
 

@@ -75,6 +75,9 @@ pub(crate) fn run<'a, K: Kind + 'a>(
             } else {
                 // The build failed elsewhere: leave without taking a job.
                 let st = core.inbox.lock();
+                if delay.is_some() {
+                    core.ctl.end_staggered();
+                }
                 core.inbox.leave(&core.ctl, st, None, Taken::Leave);
                 run_caught(|| core.kind.stop(worker, &info));
             }
@@ -91,6 +94,9 @@ pub(crate) fn run<'a, K: Kind + 'a>(
     if let Some(error) = failure {
         core.stats.setup_failures.fetch_add(1, Relaxed);
         let st = core.inbox.lock();
+        if delay.is_some() {
+            core.ctl.end_staggered();
+        }
         core.inbox.leave(&core.ctl, st, None, Taken::Leave);
         match &startup {
             Some(s) => s.failed(info.index, error),
@@ -111,11 +117,11 @@ fn work<'a, K: Kind + 'a>(
     delay: Option<Stagger>,
     mut worker: K::Worker,
 ) {
-    if let Some(delay) = delay {
-        core.inbox.stagger(&core.ctl, delay);
-    }
-    // The senders exist until every worker has left, so this is `Some`.
-    if let Some(targets) = core.targets() {
+    // A worker banished in its stagger delay has left the inbox already.
+    if delay.is_some_and(|delay| core.inbox.stagger(&core.ctl, delay)) {
+        core.stats.retired.fetch_add(1, Relaxed);
+    } else if let Some(targets) = core.targets() {
+        // The senders exist until every worker has left, so this is `Some`.
         let mut taker = core.inbox.taker();
         loop {
             match core.inbox.take(&core.ctl, &mut taker) {

@@ -16,7 +16,7 @@ use crossbeam_channel::{Receiver, bounded, unbounded};
 mod common;
 
 use common::gate::{GUARD, Gate, Tally};
-use worklight::{BuildError, Job, WorkerInfo, WorkerPool};
+use worklight::{BuildError, Job, Summoning, WorkerInfo, WorkerPool};
 
 /// An `on_worker_stop` hook sending each leaving worker's index.
 fn stop_hook() -> (impl Fn(&WorkerInfo) + Send + Sync, Receiver<usize>) {
@@ -482,25 +482,53 @@ fn a_stagger_past_the_clocks_range_holds_all_but_the_first_worker_until_the_exil
 }
 
 /// The exile releases workers held by such a stagger: they drain the inbox
-/// when no other worker is left to.
+/// when no other worker is left to (here the free worker of a self-sizing
+/// pool has retired, idle past its keep-alive).
 #[test]
 fn an_exile_releases_the_workers_held_by_a_stagger_past_the_clocks_range() {
     let (stop_tx, stops) = unbounded();
     let pool = WorkerPool::<usize>::builder()
-        .workers(2)
-        .stagger(Duration::MAX)
+        .summoning(
+            Summoning::new(0, 2)
+                .ratio(100)
+                .keep_alive(Duration::from_millis(10)),
+        )
         .on_worker_stop(move |w| stop_tx.send(w.index()).unwrap())
         .build()
         .unwrap();
-    assert_eq!(pool.banish(1), 1);
+    assert_eq!(pool.summon_staggered(2, Duration::MAX).unwrap(), 2);
     // Only worker 0 takes from the inbox, so it is the one to retire.
     assert_eq!(stops.recv_timeout(GUARD), Ok(0));
     for i in 0..3 {
-        pool.inbox.put(move || i).unwrap();
+        pool.inbox.put(move || i).unwrap(); // far below the ratio: no growth
     }
     pool.exile().unwrap();
     assert_eq!(sorted(pool.outbox.iter()), [0, 1, 2]);
     assert_eq!(stops.try_iter().collect::<Vec<_>>(), [1]);
+}
+
+/// A banish retires a worker still in its stagger delay before one that
+/// takes jobs: the pool keeps working, one worker smaller, and an exile
+/// with nothing queued does not wait out the ramp.
+#[test]
+fn a_banish_retires_a_staggered_worker_before_one_taking_jobs() {
+    for stagger in [Duration::from_secs(3600), Duration::MAX] {
+        let (stop_tx, stops) = unbounded();
+        let pool = WorkerPool::<usize>::builder()
+            .workers(3)
+            .stagger(stagger)
+            .on_worker_stop(move |w| stop_tx.send(w.index()).unwrap())
+            .build()
+            .unwrap();
+        assert_eq!(pool.banish(1), 1);
+        let left = stops.recv_timeout(GUARD).unwrap();
+        assert_ne!(left, 0, "the worker taking jobs was banished");
+        pool.inbox.put(worker_index).unwrap();
+        assert_eq!(pool.outbox.get_timeout(GUARD), Ok(0));
+        assert_eq!((pool.poolsize(), pool.metrics().retired), (2, 1));
+        pool.exile().unwrap();
+        assert_eq!(sorted(stops.try_iter()), [0, 3 - left]);
+    }
 }
 
 /// `poolsize` never counts a banished worker on its way out: the banish
