@@ -15,6 +15,11 @@ use crate::pool::Pool;
 use crate::sink::{Sink, Target};
 use crate::summoning::Summoning;
 
+/// The smallest stack a worker thread may be given
+/// ([`Builder::stack_size`]): 64 KiB, room for a job's panic to unwind and
+/// land on the errbox.
+pub const MIN_STACK_SIZE: usize = 64 * 1024;
+
 /// The front door: every optional setting of a pool. Build an owned pool
 /// with [`build`](Builder::build), or (for closure pools) run a scoped pool
 /// with [`scope`](Builder::scope).
@@ -269,12 +274,19 @@ impl<K: Kind> Builder<K> {
         self
     }
 
-    /// The worker threads' stack size in bytes.
+    /// The worker threads' stack size in bytes: at least
+    /// [`MIN_STACK_SIZE`], or the build fails with [`BuildError::Invalid`]
+    /// (on a smaller stack a job's panic overflows it while unwinding,
+    /// which aborts the process instead of landing on the errbox).
     ///
     /// ```
-    /// let pool = worklight::WorkerPool::builder().stack_size(8 << 20).build().unwrap();
+    /// use worklight::{BuildError, MIN_STACK_SIZE, WorkerPool};
+    /// let pool = WorkerPool::builder().stack_size(8 << 20).build().unwrap();
     /// pool.inbox.put(|| [0u8; 1 << 20].len()).unwrap(); // a large frame fits in 8 MiB
     /// assert_eq!(pool.outbox.get(), Ok(1 << 20));
+    ///
+    /// let tiny = WorkerPool::<()>::builder().stack_size(MIN_STACK_SIZE - 1).build();
+    /// assert!(matches!(tiny, Err(BuildError::Invalid(_))));
     /// ```
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.settings.stack_size = Some(bytes);
@@ -490,9 +502,12 @@ impl<K: Kind> Builder<K> {
 
     /// Builds the pool and starts its workers.
     ///
-    /// Errors: zero workers or zero capacity; a capacity with a
-    /// caller-supplied inbox; a closed caller-supplied inbox; a thread that
-    /// could not be started; a worker setup that failed.
+    /// Errors: zero workers or zero capacity; a setting out of range
+    /// ([`BuildError::Invalid`]: a bad [`Summoning`] policy, a stack below
+    /// [`MIN_STACK_SIZE`], a NUL byte in the name or suffix, a capacity with
+    /// a caller-supplied inbox, a teardown or inbox set before the setup);
+    /// a closed caller-supplied inbox; a thread that could not be started;
+    /// a worker setup or start hook that failed.
     ///
     /// ```
     /// let pool = worklight::WorkerPool::<u8>::builder().workers(2).build().unwrap();

@@ -126,10 +126,19 @@ impl Settings {
     }
 
     /// Refuses settings no pool can start with: no workers, a bad
-    /// self-sizing policy, or a thread name the system cannot take.
+    /// self-sizing policy, a stack too small to unwind a panic, or a thread
+    /// name the system cannot take.
     fn validate(&self) -> Result<(), BuildError> {
         if let Some(why) = self.refused {
             return Err(BuildError::Invalid(why));
+        }
+        if self
+            .stack_size
+            .is_some_and(|b| b < crate::builder::MIN_STACK_SIZE)
+        {
+            return Err(BuildError::Invalid(
+                "stack_size is below MIN_STACK_SIZE (64 KiB): a job's panic could not unwind",
+            ));
         }
         match &self.summoning {
             Some(policy) => policy.validate()?,

@@ -274,8 +274,9 @@ pub enum BuildError {
     ZeroCapacity,
     /// The operating system refused to start a worker thread.
     Spawn(io::Error),
-    /// A worker's setup returned an error or panicked; the workers already
-    /// started were stopped again.
+    /// A worker's setup (or start hook) returned an error or panicked. From
+    /// a build: the workers already started were stopped again, having run
+    /// no job. From `summon`: the other new workers stay.
     Setup {
         /// The failing worker's index.
         worker: usize,

@@ -42,7 +42,9 @@ impl WorkerInfo {
     pub fn index(&self) -> usize {
         self.index
     }
-    /// The worker thread's name: `Worker-<index>` followed by the suffix.
+    /// The worker thread's name: `<name>-<index><suffix>`, by default
+    /// `Worker-<index>` ([`Builder::name`](crate::Builder::name),
+    /// [`Builder::suffix`](crate::Builder::suffix)).
     ///
     /// ```
     /// let pool = worklight::WorkerPool::builder()

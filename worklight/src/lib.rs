@@ -100,7 +100,7 @@ mod sync;
 mod take;
 mod worker;
 
-pub use crate::builder::Builder;
+pub use crate::builder::{Builder, MIN_STACK_SIZE};
 pub use crate::error::{
     BuildError, ExileError, Exiled, Exit, GetTimeoutError, PutError, PutTimeoutError, TryGetError,
     TryPutError,

@@ -317,7 +317,10 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// at its max.
     ///
     /// Errors: the pool was exiled; a thread could not be started; a setup
-    /// failed. The workers started before the failure stay.
+    /// failed. Every new worker whose thread started and whose setup
+    /// succeeded stays, before or after a failed one ([`poolsize`](Pool::poolsize)
+    /// counts them); after a thread that could not be started, no more are
+    /// tried.
     ///
     /// ```
     /// let pool = worklight::WorkerPool::<()>::new(1).unwrap();

@@ -352,6 +352,31 @@ fn a_failed_build_leaves_a_caller_inbox_open_for_others() {
     );
 }
 
+/// A stack too small for a job's panic to unwind on is refused at build,
+/// in every kind of pool; the smallest allowed one catches a panic.
+#[test]
+fn a_stack_too_small_to_unwind_a_panic_is_refused() {
+    for bytes in [0, 16 << 10, worklight::MIN_STACK_SIZE - 1] {
+        let built = WorkerPool::<u8>::builder().stack_size(bytes).build();
+        assert!(matches!(built, Err(BuildError::Invalid(_))), "{bytes}");
+        let scoped = WorkerPool::<u8>::builder().stack_size(bytes).scope(|_| ());
+        assert!(matches!(scoped, Err(BuildError::Invalid(_))), "{bytes}");
+    }
+    let pool = WorkerPool::<u8>::builder()
+        .workers(1)
+        .stack_size(worklight::MIN_STACK_SIZE)
+        .build()
+        .unwrap();
+    pool.inbox
+        .put(|| panic!("unwound on {} bytes", 64 << 10))
+        .unwrap();
+    pool.inbox.put(|| 7).unwrap();
+    pool.exile().unwrap();
+    assert_eq!(pool.outbox.get(), Ok(7));
+    let failure = pool.errbox.get().unwrap();
+    assert_eq!(failure.panic().unwrap().message(), "unwound on 65536 bytes");
+}
+
 /// A worker thread the OS refuses to start is a typed error, not a panic,
 /// and a caller's inbox keeps its jobs.
 #[test]
