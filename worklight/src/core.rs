@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::control::{Control, Mode};
 use crate::error::BuildError;
-use crate::failure::JobError;
+use crate::failure::{JobError, run_caught};
 use crate::inbox::{Grow, Inbox, State};
 use crate::kind::{Kind, WorkerInfo};
 use crate::metrics::{Metrics, PoolStats};
@@ -426,6 +426,22 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
 
     pub(crate) fn targets(&self) -> Option<Targets<'a, K>> {
         self.targets.lock().clone()
+    }
+
+    /// Drops the pool's own copy of where its workers deliver (exile).
+    pub(crate) fn drop_targets(&self) {
+        let targets = self.targets.lock().take();
+        self.drop_boxes(targets);
+    }
+
+    /// Drops a copy of where the workers deliver. The last copy of a
+    /// caller-supplied box drops the box, whose `Drop` may panic: the
+    /// panic is caught and counted in `box_panics`, on a worker as on the
+    /// caller's thread.
+    pub(crate) fn drop_boxes(&self, targets: Option<Targets<'a, K>>) {
+        if run_caught(move || drop(targets)) {
+            self.stats.box_panics.fetch_add(1, Relaxed);
+        }
     }
 
     pub(crate) fn set_paused(&self, paused: bool) {

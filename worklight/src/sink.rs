@@ -17,7 +17,9 @@ use std::sync::Arc;
 /// but should not block forever once its reader is gone. A panic in `put` is
 /// caught: for an outbox it becomes a [`Cause::OutboxPanic`](crate::Cause)
 /// on the errbox; for an errbox it is counted in
-/// [`Metrics::box_panics`](crate::Metrics::box_panics).
+/// [`Metrics::box_panics`](crate::Metrics::box_panics). So is a panic in
+/// the box's `Drop`, when the pool drops its last copy, on a worker or in
+/// the exile.
 ///
 /// Implemented for crossbeam and std channel senders, and for
 /// [`Callback`] (see [`callback`]).

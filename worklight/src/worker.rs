@@ -138,6 +138,7 @@ fn work<'a, K: Kind + 'a>(
                 }
             }
         }
+        core.drop_boxes(Some(targets));
     } else {
         let st = core.inbox.lock();
         core.inbox.leave(&core.ctl, st, None, Taken::Leave);

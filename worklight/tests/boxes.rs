@@ -304,6 +304,58 @@ fn a_custom_sink_gets_results_and_its_refusals_are_counted() {
     assert_eq!(m.completed, N as u64);
 }
 
+/// A caller-supplied outbox whose `Drop` panics; it counts what it got.
+struct DropsBadly(Arc<AtomicUsize>);
+
+impl Sink<usize> for DropsBadly {
+    fn put(&self, _item: usize) -> Result<(), usize> {
+        self.0.fetch_add(1, SeqCst);
+        Ok(())
+    }
+}
+
+impl Drop for DropsBadly {
+    fn drop(&mut self) {
+        panic!("a box that drops badly");
+    }
+}
+
+/// A box whose `Drop` panics harms nothing else, whichever thread drops it
+/// last: the caller's, in an exile, or a worker's, the last to leave after
+/// a timed-out exile. The panic is counted in `box_panics`; every worker
+/// still runs its teardown and stop hook.
+#[test]
+fn a_box_whose_drop_panics_is_caught_on_any_thread() {
+    for worker_drops_it in [false, true] {
+        let got = Arc::new(AtomicUsize::new(0));
+        let (teardowns, stops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (t, s) = (Arc::clone(&teardowns), Arc::clone(&stops));
+        let pool = WorkerPool::builder()
+            .workers(2)
+            .worker_state(|_| ())
+            .worker_teardown(move |(), _| _ = t.fetch_add(1, SeqCst))
+            .on_worker_stop(move |_| _ = s.fetch_add(1, SeqCst))
+            .outbox(DropsBadly(Arc::clone(&got)))
+            .build()
+            .unwrap();
+        pool.inbox.put(|| 1).unwrap();
+        pool.wait_idle().unwrap();
+        if worker_drops_it {
+            let gate = Gate::new();
+            pool.inbox.put(gate.hold(|| 2)).unwrap();
+            gate.wait_started(1);
+            let exit = pool.exile_timeout(Duration::ZERO).unwrap();
+            assert!(matches!(exit, Exit::TimedOut { .. }));
+            gate.open(); // the held worker, the last to leave, drops the box
+        }
+        pool.exile().unwrap();
+        let m = pool.metrics();
+        assert_eq!(got.load(SeqCst), 1 + usize::from(worker_drops_it));
+        assert_eq!(m.box_panics, 1, "worker drops it: {worker_drops_it}");
+        assert_eq!((teardowns.load(SeqCst), stops.load(SeqCst)), (2, 2));
+    }
+}
+
 #[test]
 fn a_dropped_outbox_reader_does_not_block_the_workers() {
     let ledger = Ledger::new();

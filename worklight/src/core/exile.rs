@@ -54,7 +54,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             self.wake(st);
         }
         self.join_workers(None);
-        self.targets.lock().take();
+        self.drop_targets();
     }
 
     /// Waits until every worker thread has finished and every start under
@@ -137,7 +137,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         if let Err(error) = self.spawn_reserved(None, None) {
             let (unrun, _) = self.begin_exile(Mode::Now);
             self.join_workers(None);
-            self.targets.lock().take();
+            self.drop_targets();
             return Err(ExileError::Spawn { error, unrun });
         }
         Ok(())
@@ -147,7 +147,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
     /// inbox (possible only when every worker's setup failed).
     fn finish_exile(&self) -> Result<(), ExileError<K::Item>> {
         self.join_workers(None);
-        self.targets.lock().take();
+        self.drop_targets();
         self.stranded()
     }
 
@@ -191,7 +191,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         }
         let (mut unrun, _) = self.begin_exile(Mode::Now);
         self.join_workers(None);
-        self.targets.lock().take();
+        self.drop_targets();
         // The first `take_all` took every slot too; this only re-checks the
         // closed inbox once the workers are gone.
         unrun.extend(self.leftovers());
@@ -211,14 +211,14 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             self.start_helper()?;
         }
         if self.join_workers(deadline) {
-            self.targets.lock().take();
+            self.drop_targets();
             return self.stranded().map(|()| Exit::Done);
         }
         let (unrun, _) = self.begin_exile(Mode::Now);
         let running = self.roster.lock().threads;
         // The workers still running hold senders of their own: the reads
         // end when the last of them leaves.
-        self.targets.lock().take();
+        self.drop_targets();
         Ok(Exit::TimedOut { unrun, running })
     }
 
