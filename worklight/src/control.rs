@@ -47,6 +47,11 @@ pub(crate) struct Control {
     /// reservation (so before their threads run): they take banish tokens
     /// before any worker that takes jobs does. Inbox lock held to change.
     staggered: AtomicUsize,
+    /// Of those, the ones held by a stagger past the clock's range: counted
+    /// in the inbox's `held` (no worker for `wait_idle`) until they leave
+    /// the hold or the pool turns `Now`, which uncounts them all at once
+    /// as it takes them off the inbox-wide count of active workers.
+    held: AtomicUsize,
     /// Paused and staggered workers wait here, with the inbox lock.
     pub(crate) wake: Condvar,
     /// The self-sizing policy, if the pool sizes itself.
@@ -74,6 +79,7 @@ impl Control {
             size: AtomicU64::new(0),
             paused_workers: AtomicUsize::new(0),
             staggered: AtomicUsize::new(0),
+            held: AtomicUsize::new(0),
             wake: Condvar::new(),
             scaling,
         }
@@ -90,15 +96,35 @@ impl Control {
 
     /// Moves the mode forward (never back). Call with the inbox lock held.
     /// A pool turning to `Now` takes its workers off the inbox-wide count:
-    /// they will take no more jobs (see `set_counts`).
-    pub(crate) fn advance(&self, to: Mode) {
+    /// they will take no more jobs (see `set_counts`). Returns how many
+    /// held workers it took off with them, for the inbox's `held`.
+    #[must_use]
+    pub(crate) fn advance(&self, to: Mode) -> usize {
         let from = self.mode();
+        let mut released = 0;
         if to > from {
             if to == Mode::Now {
                 self.inbox_active.fetch_sub(self.active(), Relaxed);
+                released = self.held.swap(0, Relaxed);
             }
             self.mode.store(to as u8, Relaxed);
         }
+        released
+    }
+
+    /// A worker begins a hold until the exile. Inbox lock held.
+    pub(crate) fn hold(&self) {
+        self.held.fetch_add(1, Relaxed);
+    }
+
+    /// A held worker leaves its hold; returns whether it was still counted
+    /// (not if the pool turned `Now` meanwhile). Inbox lock held.
+    pub(crate) fn unhold(&self) -> bool {
+        let counted = self.mode() != Mode::Now;
+        if counted {
+            self.held.fetch_sub(1, Relaxed);
+        }
+        counted
     }
 
     /// Whether a worker may take the next job from its own slot without

@@ -80,6 +80,9 @@ pub(crate) struct State<I> {
     pub(crate) spinning: usize,
     pub(crate) putters: usize,
     idle_waiters: usize,
+    /// Workers held by a stagger past the clock's range, of every pool fed
+    /// by the inbox: counted active, but they take no job until an exile.
+    pub(crate) held: usize,
     /// Self-sizing pools fed by this inbox, by pool id.
     pub(crate) growers: Vec<(u64, Weak<dyn Grow>)>,
     /// The slots of the workers taking from this inbox (see `take.rs`).
@@ -192,6 +195,7 @@ impl<I> Inbox<I> {
                     spinning: 0,
                     putters: 0,
                     idle_waiters: 0,
+                    held: 0,
                     growers: Vec::new(),
                     slots: Vec::new(),
                 }),
@@ -244,9 +248,11 @@ impl<I> Inbox<I> {
         Arc::clone(&self.shared.active)
     }
 
-    /// Whether no pool fed by the inbox has a worker left. Inbox lock held.
-    pub(crate) fn no_workers(&self, _st: &State<I>) -> bool {
-        self.shared.active.load(Relaxed) == 0
+    /// Whether no pool fed by the inbox has a worker left to take jobs
+    /// (one held by a stagger past the clock's range takes none before an
+    /// exile). Inbox lock held.
+    pub(crate) fn no_workers(&self, st: &State<I>) -> bool {
+        self.shared.active.load(Relaxed) <= st.held
     }
 
     /// This inbox's identity, shared by its clones (never 0).
@@ -400,7 +406,8 @@ impl<I> Inbox<I> {
         &self.shared
     }
 
-    /// Waits until every job accepted so far has finished. Returns false,
+    /// Waits until no job accepted is unfinished (jobs accepted meanwhile
+    /// included). Returns false,
     /// without waiting further, if no pool fed by the inbox has a worker
     /// left to run the queued jobs (all banished, or every setup failed).
     /// A helper that an exile starts for them has its place counted from

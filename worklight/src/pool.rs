@@ -25,9 +25,10 @@ use crate::sync::Arc;
 /// every worker joined. A drop on one of the pool's own workers (the last
 /// handle went into a job or a hook) begins the exile without waiting: the
 /// inbox is still worked off, but no one joins the workers. (In the rare
-/// case that every worker was banished and no thread can be started to
-/// run the queued jobs, `Drop` has no one to hand them to and drops them;
-/// call `exile` to get them back.)
+/// cases that every worker was banished and no thread can be started to
+/// run the queued jobs, or that the setup of every worker still there
+/// failed, `Drop` has no one to hand them to and drops them unrun; call
+/// `exile`, which hands them back in its error, to get them.)
 ///
 /// A pool that holds a handle to itself is never dropped, as with an `Rc`
 /// cycle, so never exiled: its threads and its queue live on. Such a
@@ -232,10 +233,13 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
         self.core.is_exiled()
     }
 
-    /// Waits until every job put on the inbox so far has finished and its
-    /// result or failure has landed, without shutting down. With a shared inbox, waits for the jobs of every
-    /// pool fed by it. While the pool is paused, its queued jobs wait for
-    /// `resume`, and so does this.
+    /// Waits until the inbox is idle, without shutting down: no job queued
+    /// or running, and the result or failure of every job that ran has
+    /// landed. Jobs put while it waits count too (a job's follow-up jobs
+    /// are waited for), so other threads that keep putting keep it
+    /// waiting until they pause. With a shared inbox, waits for the jobs of
+    /// every pool fed by it. While the pool is paused, its queued jobs wait
+    /// for `resume`, and so does this.
     ///
     /// Errors: called from one of the pool's own jobs, or from a job of
     /// another pool fed by the same inbox (its job counts as unfinished, so

@@ -326,7 +326,7 @@ impl<I> Inbox<I> {
     }
 
     /// Starts the workers `note_put` reserved (inbox lock released).
-    fn grow(growth: Vec<(Arc<dyn Grow>, usize)>) {
+    pub(crate) fn grow(growth: Vec<(Arc<dyn Grow>, usize)>) {
         for (pool, n) in growth {
             pool.grow(n);
         }
@@ -334,7 +334,7 @@ impl<I> Inbox<I> {
 
     /// Asks each self-sizing pool whether to grow for `queued` jobs, over
     /// `steps` steps (inbox lock held); `None` when none grows.
-    fn reserve_growth(
+    pub(crate) fn reserve_growth(
         st: &State<I>,
         queued: usize,
         steps: usize,

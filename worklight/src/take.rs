@@ -343,8 +343,10 @@ impl<I> Inbox<I> {
     }
 
     /// A worker no longer counted active departs: puts the slot's jobs back
-    /// at the front of the queue and unregisters the slot. If jobs remain
-    /// and another worker sleeps, it gets the wake-up this one may have
+    /// at the front of the queue and unregisters the slot. Jobs put back
+    /// count as just put for the self-sizing pools fed by the inbox, which
+    /// may have no worker of their own to run them. If jobs remain and
+    /// another worker sleeps, it gets the wake-up this one may have
     /// consumed; if no worker is left, `wait_idle` callers learn it.
     fn depart(
         &self,
@@ -353,13 +355,19 @@ impl<I> Inbox<I> {
         me: Option<&mut Taker<I>>,
         how: Taken<I>,
     ) -> Taken<I> {
+        let mut growth = None;
         if let Some(me) = me {
             self.finish_locked(&mut st, std::mem::take(&mut me.finished));
-            for entry in me.slot.drain().into_iter().rev() {
+            let back = me.slot.drain();
+            let n = back.len();
+            for entry in back.into_iter().rev() {
                 st.queue.push_front(entry);
             }
             st.slots.retain(|s| !Arc::ptr_eq(s, &me.slot));
             self.queue_grew(&st);
+            if n > 0 && !st.growers.is_empty() {
+                growth = Self::reserve_growth(&st, st.queue.len(), n);
+            }
         }
         if st.queue.is_empty() && ctl.mode() == Mode::Drain {
             // Staggered workers still in their delay need not wait it out.
@@ -373,6 +381,10 @@ impl<I> Inbox<I> {
                 // `wait_idle` callers learn that no worker is left.
                 self.wake_idle(&st);
             }
+        }
+        if let Some(growth) = growth {
+            drop(st);
+            Self::grow(growth);
         }
         how
     }
@@ -441,6 +453,15 @@ impl<I> Inbox<I> {
         // Wait while running, or while a drain still has jobs to hand out;
         // a worker leaving the drained inbox wakes the rest (`leave`).
         let ramp_in_drain = delay.until.is_some();
+        // A worker held until the exile is no worker for `wait_idle`.
+        let held = !ramp_in_drain && ctl.mode() == Mode::Run;
+        if held {
+            ctl.hold();
+            st.held += 1;
+            if self.no_workers(&st) && !st.queue.is_empty() {
+                self.wake_idle(&st);
+            }
+        }
         let banished = loop {
             if ctl.mode() == Mode::Run && Self::takes_banish(ctl, &st, true, 0) {
                 break true;
@@ -457,6 +478,9 @@ impl<I> Inbox<I> {
             }
         };
         ctl.end_staggered();
+        if held && ctl.unhold() {
+            st.held -= 1;
+        }
         if banished {
             self.depart(ctl, st, None, Taken::Retire);
         }

@@ -593,6 +593,37 @@ fn jobs_stranded_beside_a_pool_exiled_at_once_are_handed_back() {
     assert_eq!(a.outbox.iter().collect::<Vec<_>>(), [0]);
 }
 
+/// The last pool on a shared inbox, with no worker of its own, starts a
+/// helper at its exile for jobs still in the batch of a sibling pool's
+/// worker, which an immediate exile stopped from taking more: they run,
+/// rather than come back as if every setup had failed.
+#[test]
+fn an_exile_runs_jobs_left_in_the_batch_of_a_sibling_exiled_at_once() {
+    let shared: Inbox<Job<'static, usize>> = Inbox::new();
+    let a = one_worker_on(&shared);
+    let b = workerless_on(&shared);
+    let gate = Gate::new();
+    let ledger = Ledger::new();
+    let mut jobs = vec![Job::new(gate.hold(|| 0))];
+    jobs.extend((1..16).map(|i| Job::new(ledger.job(i))));
+    shared.put_all(jobs).unwrap();
+    gate.wait_started(1); // a's worker holds job 0, 1..16 in its batch
+    thread::scope(|s| {
+        let exiling = s.spawn(|| a.exile_now());
+        while !a.is_exiled() {
+            thread::yield_now();
+        }
+        let exiled = b.exile();
+        gate.open();
+        assert!(exiled.is_ok(), "{exiled:?}");
+        let unrun = exiling.join().unwrap().unwrap();
+        assert!(unrun.is_empty(), "a is not the last pool on the inbox");
+    });
+    assert_eq!(ledger.runs(), 15);
+    assert_eq!(sorted(b.outbox.iter()), (1..16).collect::<Vec<_>>());
+    assert_eq!(a.outbox.iter().collect::<Vec<_>>(), [0]);
+}
+
 /// `wait_idle` on a pool already exiled says `NoWorkers` as soon as no
 /// pool fed by its inbox has a worker for the jobs queued there, rather
 /// than wait for a sibling pool that has none.

@@ -18,7 +18,7 @@ mod common;
 
 use common::gate::{GUARD, Gate, Tally};
 use common::sizing::{Stops, eventually, hold_at_max, sizing};
-use worklight::{Exit, Job, Summoning, WorkerPool};
+use worklight::{Exit, Inbox, Job, Summoning, WorkerPool};
 
 const TINY: Duration = Duration::from_millis(2);
 
@@ -545,4 +545,37 @@ fn put_all_past_a_bounded_inbox_grows_for_each_part_it_queues() {
         assert_eq!(pool.metrics().high_water, 4, "batch: {batch}");
         pool.exile().unwrap();
     }
+}
+
+/// Jobs that a departing worker of another pool on the same inbox puts
+/// back from its batch count as just put: a self-sizing pool with no
+/// worker of its own grows to run them.
+#[test]
+fn jobs_a_sibling_pools_worker_puts_back_grow_a_self_sizing_pool() {
+    let shared: Inbox<Job<'static, usize>> = Inbox::new();
+    let fixed = WorkerPool::builder()
+        .workers(1)
+        .inbox(shared.clone())
+        .build()
+        .unwrap();
+    let gate = Gate::new();
+    let tally = Tally::new(16);
+    let mut jobs = vec![Job::new(gate.hold(tally.job(0)))];
+    jobs.extend((1..16).map(|i| Job::new(tally.job(i))));
+    shared.put_all(jobs).unwrap();
+    // The fixed pool's worker took all 16 at once: 15 wait in its batch.
+    gate.wait_started(1);
+    let sizing = WorkerPool::builder()
+        .summoning(Summoning::new(0, 2))
+        .inbox(shared.clone())
+        .build()
+        .unwrap();
+    assert_eq!(sizing.poolsize(), 0, "nothing on the queue itself");
+    assert_eq!(fixed.banish(1), 1);
+    gate.open(); // the worker retires after its job, putting 15 back
+    sizing.wait_idle().unwrap();
+    assert!(sizing.metrics().spawned >= 1);
+    fixed.exile().unwrap();
+    sizing.exile().unwrap();
+    tally.assert_each_ran_once();
 }

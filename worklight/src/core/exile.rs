@@ -50,7 +50,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             if self.ctl.mode() == Mode::Run {
                 self.inbox.release_open(&mut st, self.id);
             }
-            self.ctl.advance(Mode::Now);
+            st.held -= self.ctl.advance(Mode::Now);
             self.wake(st);
         }
         self.join_workers(None);
@@ -103,7 +103,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         if before == Mode::Run {
             self.inbox.release(&mut st, self.id);
         }
-        self.ctl.advance(to);
+        st.held -= self.ctl.advance(to);
         self.ctl.clear_banish();
         self.ctl.set_paused(false);
         let mut unrun = Vec::new();
@@ -115,7 +115,11 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 // that other pools are still draining.
                 Mode::Now if before != Mode::Now => unrun = self.inbox.take_all(&mut st),
                 Mode::Drain => {
-                    helper = self.ctl.active() == 0 && !st.queue.is_empty();
+                    // Jobs in a batch that a worker of another pool took
+                    // count too: that pool may be exiled at once, its
+                    // worker taking no more (the helper can steal them).
+                    let queued = !st.queue.is_empty() || st.slots.iter().any(|slot| slot.len() > 0);
+                    helper = self.ctl.active() == 0 && queued;
                     if helper {
                         self.ctl.add_active(1);
                         self.reserve_threads(1);
