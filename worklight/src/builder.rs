@@ -468,8 +468,10 @@ impl<K: Kind> Builder<K> {
     /// Delivers results to a caller-supplied box instead of the pool's own
     /// outbox (which then stays empty, and whose reads end at once): a
     /// crossbeam or std channel sender,
-    /// a [`callback`](crate::callback), or your own [`Sink`]. If its reader
-    /// is gone, results are dropped and counted in
+    /// a [`callback`](crate::callback), or your own [`Sink`]. A result the
+    /// box accepted is delivered: one still in a channel's buffer when its
+    /// receiver is dropped goes with the channel. If its reader is gone, the
+    /// results it refuses are dropped and counted in
     /// [`Metrics::discarded`](crate::Metrics::discarded); a bounded channel
     /// nobody reads blocks the workers (and so `exile`) until it is read.
     ///

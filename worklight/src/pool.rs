@@ -30,6 +30,10 @@ use crate::sync::Arc;
 /// failed, `Drop` has no one to hand them to and drops them unrun; call
 /// `exile`, which hands them back in its error, to get them.)
 ///
+/// A drop anywhere else, a job of another pool included, is a full exile
+/// that waits for the workers: two jobs of two pools that each drop the
+/// last handle of the other's pool wait for each other for good.
+///
 /// A pool that holds a handle to itself is never dropped, as with an `Rc`
 /// cycle, so never exiled: its threads and its queue live on. Such a
 /// handle is an `Arc` of the pool kept in a caller-supplied box, a hook, a
