@@ -395,6 +395,31 @@ fn banish_racing_put_passes_the_wakeup_to_the_worker_that_stays() {
     });
 }
 
+/// Claim 3, for a worker held by a stagger past the clock's range: a
+/// banish racing its start and a put. The held worker, counted from its
+/// reservation, takes the token, whether it has begun its hold yet or
+/// not; the worker taking jobs stays, runs the job, and `wait_idle`
+/// returns.
+#[test]
+fn banish_racing_a_held_workers_start_retires_the_held_one() {
+    check(2, Deadline::Never, || {
+        let settings = Settings {
+            workers: Some(2),
+            stagger: Some(std::time::Duration::MAX),
+            ..Settings::default()
+        };
+        let pool = loom_pool(settings, None, None);
+        let core = Arc::clone(&pool.core);
+        let banisher = thread::spawn(move || core.banish(1));
+        pool.inbox.put(|| 1).unwrap();
+        assert_eq!(banisher.join().unwrap(), 1);
+        pool.wait_idle().expect("wait_idle");
+        assert_eq!(pool.outbox.try_iter().collect::<Vec<_>>(), [1]);
+        assert_eq!(pool.poolsize(), 1);
+        pool.exile().expect("exile");
+    });
+}
+
 /// Claim 3, with a worker spinning: a put skips waking a sleeper while a
 /// worker spins with the lock released, bound to come for the job; that
 /// worker, taking it and finding more work queued, wakes the sleeper. The
