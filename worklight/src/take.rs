@@ -108,13 +108,15 @@ impl<I> Slot<I> {
         self.len.load(Relaxed)
     }
 
-    /// Frees the room of a whole segment taken from a long queue, once the
-    /// slot is empty: an idle worker keeps no more than a batch's room.
-    /// Inbox lock released (only the worker fills its slot, so a worker
-    /// about to spin finds it empty).
-    fn release_room(&self) {
+    /// Frees the slot's room, once it is empty, if it holds more than
+    /// `keep` jobs' worth: a worker about to spin keeps a batch's room (a
+    /// whole segment taken from a long queue is let go), one about to sleep
+    /// none, so that an idle worker holds no memory for jobs. Only the
+    /// worker fills its slot, so a worker about to spin or sleep finds it
+    /// empty.
+    fn release_room(&self, keep: usize) {
         let mut items = self.items.lock();
-        if items.is_empty() && items.capacity() > MAX_BATCH {
+        if items.is_empty() && items.capacity() > keep {
             let room = std::mem::take(&mut *items);
             drop(items);
             drop(room);
@@ -241,6 +243,7 @@ impl<I> Inbox<I> {
             if let Some(policy) = ctl.scaling.filter(|p| ctl.poolsize() > p.min()) {
                 // A surplus worker waits at most the keep-alive, then retires
                 // if there is still nothing to do.
+                me.slot.release_room(0);
                 st.sleeping += 1;
                 let deadline = Instant::now().checked_add(policy.keep_alive_for());
                 let (g, timed_out) = self.shared().ready.wait_deadline(st, deadline);
@@ -261,12 +264,13 @@ impl<I> Inbox<I> {
                 spun = true;
                 st.spinning += 1;
                 drop(st);
-                me.slot.release_room();
+                me.slot.release_room(MAX_BATCH);
                 self.spin_for_work(ctl, me.spin);
                 st = self.lock();
                 st.spinning -= 1;
                 continue;
             }
+            me.slot.release_room(0);
             st.sleeping += 1;
             st = self.shared().ready.wait(st);
             st.sleeping -= 1;
@@ -548,7 +552,7 @@ mod tests {
         }
         assert_eq!(inbox.len(), 0);
         assert!(me.slot.items.lock().capacity() >= SEGMENT - 1);
-        me.slot.release_room();
+        me.slot.release_room(MAX_BATCH);
         assert_eq!(
             me.slot.items.lock().capacity(),
             0,
@@ -564,6 +568,13 @@ mod tests {
         for i in 1..WHOLE_SEGMENT_SHARE {
             assert_eq!(take(&inbox, &ctl, &mut me), i);
         }
+        // A spinning worker keeps a batch's room; a sleeping one none.
+        let room = || me.slot.items.lock().capacity();
+        assert!((MAX_BATCH - 1..2 * MAX_BATCH).contains(&room()));
+        me.slot.release_room(MAX_BATCH);
+        assert!(room() >= MAX_BATCH - 1, "kept for the next batch");
+        me.slot.release_room(0);
+        assert_eq!(room(), 0, "a sleeping worker keeps no room");
     }
 
     #[test]
