@@ -17,7 +17,7 @@ n=${1:-100000}
 rounds=${ROUNDS:-3}
 shift || true
 if [ $# -eq 0 ]; then
-    set -- "worklight" "worklight put_all" "worklight data" "hand-rolled" \
+    set -- "worklight" "worklight put_all" "worklight data" "hand-rolled" "hand-rolled data" \
         "threadpool" "rayon spawn" "rayon::scope" "rusty_pool"
 fi
 command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 2; }

@@ -68,7 +68,7 @@ struct Response {
 }
 
 fn response_sample(name: &str) -> Response {
-    let (tx, rx) = crossbeam_channel::unbounded();
+    let (tx, rx) = peers::results_channel();
     let pool = Elastic::build(name, tx);
     let shared = Arc::new(Shared::default());
     let (hit_tx, hit_rx) = crossbeam_channel::unbounded();
@@ -155,7 +155,7 @@ struct Bursty {
 }
 
 fn bursty_sample(name: &str, bursts: u64, jobs: u64, iters: u32, expected: u64) -> Bursty {
-    let (tx, rx) = crossbeam_channel::unbounded();
+    let (tx, rx) = peers::results_channel();
     let pool = Elastic::build(name, tx);
     let r0 = pool.gauge.read();
     let (mut busy, mut sum, mut shrank) = (Duration::ZERO, 0u64, 0);

@@ -126,7 +126,7 @@ fn enter(gauge: &Arc<Gauge>) {
 pub(crate) struct Elastic {
     pool: Pool,
     pub(crate) gauge: Arc<Gauge>,
-    results: Sender<u64>,
+    results: &'static Sender<u64>,
     /// Threads the pool keeps that are not part of its elastic set (tokio's
     /// async worker), alive from build to drop, left out of the counts.
     pub(crate) fixed: usize,
@@ -143,7 +143,7 @@ enum Pool {
 impl Elastic {
     /// Builds peer `name` with no threads running jobs yet, results to
     /// `results`; returns once its fixed threads have started.
-    pub(crate) fn build(name: &str, results: Sender<u64>) -> Elastic {
+    pub(crate) fn build(name: &str, results: &'static Sender<u64>) -> Elastic {
         let gauge = Arc::new(Gauge::default());
         let (g1, g2) = (Arc::clone(&gauge), Arc::clone(&gauge));
         let (pool, fixed) = match name {
@@ -218,14 +218,14 @@ impl Elastic {
                 pool.inbox.put(job).expect("put");
             }
             Pool::Rusty(pool) => {
-                let (tx, gauge) = (self.results.clone(), Arc::clone(&self.gauge));
+                let (tx, gauge) = (self.results, Arc::clone(&self.gauge));
                 pool.execute(move || {
                     enter(&gauge);
                     tx.send(job()).expect("send");
                 });
             }
             Pool::Tokio(rt) => {
-                let tx = self.results.clone();
+                let tx = self.results;
                 drop(rt.spawn_blocking(move || tx.send(job()).expect("send")));
             }
         }
@@ -242,7 +242,9 @@ impl Elastic {
         }
     }
 
-    /// Shuts the pool down and waits for its threads.
+    /// Shuts the pool down: worklight's exile joins its threads; rusty_pool
+    /// waits until it is idle (its threads exit later, unjoined); tokio
+    /// waits up to 10 s for its blocking threads.
     pub(crate) fn close(self) {
         match self.pool {
             Pool::Worklight(pool) => pool.exile().expect("exile"),
@@ -276,7 +278,7 @@ mod tests {
     #[test]
     fn every_pool_runs_jobs_and_shrinks_to_none() {
         for name in PEERS {
-            let (tx, rx) = crossbeam_channel::unbounded();
+            let (tx, rx) = peers::results_channel();
             let pool = Elastic::build(name, tx);
             pool.put_all((0..20u64).map(|i| move || i));
             let sum: u64 = (0..20).map(|_| rx.recv().expect("a result")).sum();

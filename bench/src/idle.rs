@@ -13,7 +13,7 @@ use crate::peers::{self, Execute, HandPool, recv_sum};
 use crate::stats::{Row, Table};
 use crate::work::{check, tiny, tiny_sum};
 
-const WINDOW: Duration = Duration::from_millis(200);
+const WINDOW: Duration = Duration::from_secs(1);
 const SETTLE: Duration = Duration::from_millis(300);
 const BURST: u64 = 1000;
 
@@ -56,8 +56,8 @@ fn window(prefix: &str) -> Option<(usize, u64)> {
 /// A burst of tiny jobs on `pool`, checked, then the idle window of its
 /// threads (named `prefix*`); shuts the pool down after.
 fn burst_then_idle<P: Execute>(peer: &str, pool: P, prefix: &str) -> Option<(usize, u64)> {
-    let (tx, rx) = crossbeam_channel::unbounded();
-    peers::execute_each(&pool, &tx, 0..BURST, tiny);
+    let (tx, rx) = peers::results_channel();
+    peers::execute_each(&pool, tx, 0..BURST, tiny);
     check("g", peer, recv_sum(&rx, BURST), tiny_sum(BURST));
     let idle = window(prefix);
     pool.shut_down();

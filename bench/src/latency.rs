@@ -58,11 +58,10 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
         }),
         contender(peers::THREADPOOL, || {
             let pool = peers::threadpool(w, "tp");
-            let (tx, rx) = crossbeam_channel::unbounded();
+            let (tx, rx) = peers::results_channel();
             let r = measure(
                 peers::THREADPOOL,
                 Box::new(|i| {
-                    let tx = tx.clone();
                     pool.execute(move || tx.send(tiny(i)).expect("send"));
                     rx.recv().expect("recv")
                 }),
@@ -72,11 +71,10 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
         }),
         contender(peers::RAYON_SPAWN, || {
             let pool = peers::rayon(w, "rayon");
-            let (tx, rx) = crossbeam_channel::unbounded();
+            let (tx, rx) = peers::results_channel();
             measure(
                 peers::RAYON_SPAWN,
                 Box::new(|i| {
-                    let tx = tx.clone();
                     pool.spawn(move || tx.send(tiny(i)).expect("send"));
                     rx.recv().expect("recv")
                 }),
@@ -84,11 +82,10 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
         }),
         contender(peers::RUSTY, || {
             let pool = peers::rusty(w, "rusty");
-            let (tx, rx) = crossbeam_channel::unbounded();
+            let (tx, rx) = peers::results_channel();
             let r = measure(
                 peers::RUSTY,
                 Box::new(|i| {
-                    let tx = tx.clone();
                     pool.execute(move || tx.send(tiny(i)).expect("send"));
                     rx.recv().expect("recv")
                 }),
@@ -113,7 +110,10 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
     }
     p99.notes.push(
         "Timed from just before the put to the moment the result is in hand, \
-         on the thread that puts; results return as in (a)."
+         on the thread that puts; results return as in (a). Each round gives one \
+         p50 and one p99 of its round trips: the median column is the median of \
+         those over the rounds, min and max their least and greatest, not single \
+         round trips."
             .to_string(),
     );
     vec![p50, p99]

@@ -69,6 +69,9 @@ fn main() {
         }
         return;
     }
+    if cfg!(debug_assertions) {
+        eprintln!("warning: a debug build: its figures say nothing; run with --release");
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "## worklight-bench: {} workers, {} cores, seed {}{}\n",

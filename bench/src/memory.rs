@@ -76,11 +76,11 @@ fn per_job(n: u64, queue: impl FnOnce()) -> f64 {
 /// held workers, each job carrying a sender for its result; then releases
 /// the workers, checks every result and shuts the pool down.
 fn executed_bytes<P: Execute>(peer: &str, pool: P, w: usize, n: u64) -> f64 {
-    let (tx, rx) = crossbeam_channel::unbounded();
+    let (tx, rx) = peers::results_channel();
     let mut gate = Gate::new();
     (0..w).for_each(|_| pool.execute(gate.blocker()));
     gate.wait_started(w);
-    let bytes = per_job(n, || peers::execute_each(&pool, &tx, 0..n, tiny));
+    let bytes = per_job(n, || peers::execute_each(&pool, tx, 0..n, tiny));
     gate.release();
     check("g", peer, recv_sum(&rx, n), tiny_sum(n));
     pool.shut_down();
@@ -132,6 +132,33 @@ fn queued_jobs(cfg: &Config) -> Table {
     );
     pool.join();
 
+    // The data floor's workers are held by a sentinel item.
+    const HOLD: u64 = u64::MAX;
+    let mut gate = Gate::new();
+    let (started, opened) = (gate.started.0.clone(), gate.opened.clone());
+    let pool = HandPool::with_runner(w, "hand", move |i: u64| match i {
+        HOLD => {
+            started.send(()).expect("gate");
+            let _ = opened.recv();
+            0
+        }
+        i => tiny(i),
+    });
+    (0..w).for_each(|_| pool.send(HOLD));
+    gate.wait_started(w);
+    row(
+        peers::HAND_DATA,
+        per_job(n, || (0..n).for_each(|i| pool.send(i))),
+    );
+    gate.release();
+    check(
+        "g",
+        peers::HAND_DATA,
+        recv_sum(&pool.results, n + w as u64),
+        expected,
+    );
+    pool.join();
+
     let tp = peers::threadpool(w, "tp");
     row(
         peers::THREADPOOL,
@@ -153,9 +180,10 @@ fn queued_jobs(cfg: &Config) -> Table {
     table.rows = rows;
     table.notes.push(
         "Requested sizes, including the queue's own growth slack. Jobs that return \
-         through a channel (threadpool, rayon spawn, rusty_pool) carry a sender clone; \
-         worklight and the hand-rolled pool send from the worker; worklight data queues \
-         plain `u64` items (a `HandlerPool`)."
+         through a channel (threadpool, rayon spawn, rusty_pool) carry a reference to its \
+         sender; worklight and the hand-rolled pool send from the worker; worklight data \
+         queues plain `u64` items (a `HandlerPool`), hand-rolled data the same items on its \
+         channel."
             .to_string(),
     );
     table
@@ -189,7 +217,25 @@ fn settle() {
     std::thread::sleep(Duration::from_millis(50));
 }
 
-/// Heap bytes of one more idle worker: (pool of 65 − pool of 1) / 64.
+/// The burst a pool runs before its idle workers are counted: long enough
+/// a queue that workers take whole segments of it, so that what a worker
+/// keeps after work is counted, not only what a fresh one has. The same
+/// for the pool of 1 and of 65, so that what the pool keeps for its queue
+/// (worklight: a few spare segments, at most about 50 KB) cancels out and
+/// is not counted as the workers'.
+const BURST: u64 = 65_000;
+
+/// Runs a burst of `BURST` tiny jobs on `pool`, put one by one, and checks
+/// every result.
+fn burst<P: Execute>(peer: &str, pool: &P) {
+    let n = BURST;
+    let (tx, rx) = peers::results_channel();
+    peers::execute_each(pool, tx, 0..n, tiny);
+    check("g", peer, recv_sum(&rx, n), tiny_sum(n));
+}
+
+/// Heap bytes of one more idle worker: (pool of 65 − pool of 1) / 64, each
+/// pool built and given a burst of work by `build`, then left to settle.
 fn per_worker(build: impl Fn(usize) -> Box<dyn Any>) -> f64 {
     let heap = |k: usize| {
         settle();
@@ -210,28 +256,56 @@ fn idle_workers() -> Table {
     let rows = vec![
         (
             peers::WORKLIGHT,
-            per_worker(|k| Box::new(peers::worklight::<u64>(k, "wl"))),
+            per_worker(|k| {
+                let pool = peers::worklight::<u64>(k, "wl");
+                let n = BURST;
+                (0..n).for_each(|i| _ = pool.inbox.put(move || tiny(i)).expect("put"));
+                let sum = (0..n).map(|_| pool.outbox.get().expect("get")).sum();
+                check("g", peers::WORKLIGHT, sum, tiny_sum(n));
+                Box::new(pool)
+            }),
         ),
         (
             peers::HAND,
-            per_worker(|k| Box::new(HandPool::<u64>::new(k, "hand"))),
+            per_worker(|k| {
+                let pool = HandPool::<u64>::new(k, "hand");
+                let n = BURST;
+                (0..n).for_each(|i| pool.put(move || tiny(i)));
+                check("g", peers::HAND, recv_sum(&pool.results, n), tiny_sum(n));
+                Box::new(pool)
+            }),
         ),
         (
             peers::THREADPOOL,
-            per_worker(|k| Box::new(peers::threadpool(k, "tp"))),
+            per_worker(|k| {
+                let pool = peers::threadpool(k, "tp");
+                burst(peers::THREADPOOL, &pool);
+                Box::new(pool)
+            }),
         ),
         (
             peers::RAYON_SPAWN,
-            per_worker(|k| Box::new(peers::rayon(k, "rayon"))),
+            per_worker(|k| {
+                let pool = peers::rayon(k, "rayon");
+                burst(peers::RAYON_SPAWN, &pool);
+                Box::new(pool)
+            }),
         ),
         (
             peers::RUSTY,
-            per_worker(|k| Box::new(peers::rusty(k, "rusty"))),
+            per_worker(|k| {
+                let pool = peers::rusty(k, "rusty");
+                burst(peers::RUSTY, &pool);
+                Box::new(pool)
+            }),
         ),
     ];
     let mut table = Table::new(
         "g worker",
-        "(g) heap bytes per idle worker ((65 workers − 1 worker) / 64)".to_string(),
+        format!(
+            "(g) heap bytes per idle worker ((65 workers − 1 worker) / 64, each pool idle \
+             after a burst of {BURST} jobs)"
+        ),
         "bytes",
     );
     table.rows = rows
@@ -241,7 +315,9 @@ fn idle_workers() -> Table {
     table.notes.push(
         "Heap only: each thread's stack (2 MiB reserved by default, a few pages touched) \
          is mapped outside the allocator. Thread names and the std thread handle are \
-         included. rayon's and the detaching pools' threads are counted while alive."
+         included, and whatever a worker keeps after the burst (the burst's queue and \
+         results are gone: every result was taken). rayon's and the detaching pools' \
+         threads are counted while alive."
             .to_string(),
     );
     table

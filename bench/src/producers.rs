@@ -101,12 +101,12 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
 /// to the last result in hand. Then shuts the pool down (untimed). Returns
 /// the results' wrapping sum and the time.
 fn from_producers<P: Execute>(pool: P, per: u64) -> (u64, Duration) {
-    let (tx, rx) = crossbeam_channel::unbounded();
+    let (tx, rx) = peers::results_channel();
     let t = Instant::now();
     let sum = std::thread::scope(|s| {
         for p in 0..PRODUCERS {
-            let (pool, tx) = (&pool, tx.clone());
-            s.spawn(move || peers::execute_each(pool, &tx, p * per..(p + 1) * per, tiny));
+            let pool = &pool;
+            s.spawn(move || peers::execute_each(pool, tx, p * per..(p + 1) * per, tiny));
         }
         recv_sum(&rx, per * PRODUCERS)
     });

@@ -6,12 +6,13 @@ use std::fmt::Write as _;
 use crate::peers;
 use crate::stats::Table;
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     peers::WORKLIGHT,
     peers::WORKLIGHT_ALL,
     peers::WORKLIGHT_DATA,
     peers::WORKLIGHT_SCOPED,
     peers::HAND,
+    peers::HAND_DATA,
     peers::THREADPOOL,
     peers::RAYON_SPAWN,
     peers::RAYON_SCOPE,
@@ -61,10 +62,11 @@ pub(crate) fn targets(tables: &[Table], workers: usize) -> String {
     if let Some(t) = find(tables, "a") {
         let r = t.ratio(wl).unwrap_or(f64::NAN);
         let mine = t.median(wl).unwrap_or(f64::NAN);
+        // The hand-rolled pools are the floors, not peers.
         let others = t
             .rows
             .iter()
-            .filter(|r| !r.name.starts_with(wl) && r.name != peers::HAND);
+            .filter(|r| !r.name.starts_with(wl) && !r.name.starts_with(peers::HAND));
         let behind: Vec<&str> = others
             .filter(|r| r.summary.median <= mine)
             .map(|r| r.name)
@@ -81,6 +83,12 @@ pub(crate) fn targets(tables: &[Table], workers: usize) -> String {
                 format!("no, behind {}", behind.join(", "))
             },
             verdict(behind.is_empty())
+        ));
+        let data = t.median(peers::WORKLIGHT_DATA).unwrap_or(f64::NAN)
+            / t.median(peers::HAND_DATA).unwrap_or(f64::NAN);
+        lines.push(format!(
+            "(a) data jobs against their own floor (not a target): worklight data {data:.2}× \
+             hand-rolled data"
         ));
     }
     if let Some(t) = find(tables, "b") {

@@ -26,10 +26,12 @@ pub(crate) fn run(cfg: &Config) -> Vec<Table> {
     table.notes.push(
         "worklight put_all queues every job with one `Inbox::put_all` call (one lock \
          acquisition); every other row puts jobs one by one. worklight data puts plain `u64` \
-         items on a `HandlerPool` whose handler runs the tiny job: no closure at all. \
-         Results: worklight through its outbox; hand-rolled through its result channel; \
-         threadpool, rayon spawn and rusty_pool through a crossbeam channel whose sender each \
-         job captures; rayon::scope by writing each result into its own slot of a Vec."
+         items on a `HandlerPool` whose handler runs the tiny job: no closure at all; \
+         hand-rolled data, its floor, puts the same items on the hand-rolled pool's channel, \
+         whose threads run the tiny job on each. Results: worklight through its outbox; \
+         hand-rolled through its result channel; threadpool, rayon spawn and rusty_pool \
+         through a crossbeam channel whose sender each job captures (by reference: one \
+         sender per sample); rayon::scope by writing each result into its own slot of a Vec."
             .to_string(),
     );
     vec![table]
@@ -97,6 +99,18 @@ fn contenders(n: u64, w: usize) -> Vec<Contender<'static, f64>> {
             let e = t.elapsed();
             pool.join();
             ok(peers::HAND, sum);
+            ns_per(e, n)
+        }),
+        contender(peers::HAND_DATA, move || {
+            let pool = HandPool::data(w, "hand");
+            let t = Instant::now();
+            for i in 0..n {
+                pool.send(i);
+            }
+            let sum = recv_sum(&pool.results, n);
+            let e = t.elapsed();
+            pool.join();
+            ok(peers::HAND_DATA, sum);
             ns_per(e, n)
         }),
         contender(peers::THREADPOOL, move || {

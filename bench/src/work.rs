@@ -2,14 +2,20 @@
 
 use std::time::Duration;
 
-/// The tiny job: cheap, but not free to optimise away.
+/// The tiny job: cheap (a multiply, a shift, an xor), but not free to
+/// optimise away. Its results are never 0 and not linear in `i` (they look
+/// random, below 2^32), so a checksum of their sum catches a lost job, and
+/// cannot balance lost jobs against duplicated ones as a sum linear in `i`
+/// could (losing `i` and `j` while running `k` and `l` twice, with
+/// `i + j == k + l`). Sums of up to 2^32 results cannot overflow.
 pub(crate) fn tiny(i: u64) -> u64 {
-    3 * i + 1
+    let x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    ((x ^ (x >> 29)) >> 32) + 1
 }
 
-/// Σ tiny(i) for i in 0..n, in closed form.
+/// Σ tiny(i) for i in 0..n, computed serially, outside any timing.
 pub(crate) fn tiny_sum(n: u64) -> u64 {
-    3 * (n * (n - 1) / 2) + n
+    (0..n).map(tiny).sum()
 }
 
 /// The CPU-bound job: `iters` rounds of a 64-bit mixer seeded with
@@ -49,10 +55,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tiny_sum_is_the_sum() {
-        for n in [1, 2, 7, 1000] {
-            assert_eq!(tiny_sum(n), (0..n).map(tiny).sum::<u64>());
-        }
+    fn tiny_is_never_zero_and_a_lost_job_balanced_by_a_duplicate_shows() {
+        assert!((0..100_000).all(|i| (1..=1 << 32).contains(&tiny(i))));
+        // Lose 1 and 2, run 0 and 3 twice: the same sum for 3i + 1.
+        let linear = |i: u64| 3 * i + 1;
+        assert_eq!(linear(1) + linear(2), linear(0) + linear(3));
+        assert_ne!(tiny(1) + tiny(2), tiny(0) + tiny(3));
+        assert_eq!(tiny_sum(4), tiny(0) + tiny(1) + tiny(2) + tiny(3));
     }
 
     #[test]
