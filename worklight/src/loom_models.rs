@@ -377,6 +377,21 @@ fn banish_from_another_thread_racing_puts_then_exile_runs_every_job() {
     });
 }
 
+/// A pool of two workers started with `settings`; one is banished from
+/// another thread while a job is put. The job runs once, `wait_idle`
+/// returns, and one worker stays; then the pool is exiled.
+fn banish_one_of_two_racing_a_put(settings: Settings) {
+    let pool = loom_pool(settings, None, None);
+    let core = Arc::clone(&pool.core);
+    let banisher = thread::spawn(move || core.banish(1));
+    pool.inbox.put(|| 1).unwrap();
+    assert_eq!(banisher.join().unwrap(), 1);
+    pool.wait_idle().expect("wait_idle");
+    assert_eq!(pool.outbox.try_iter().collect::<Vec<_>>(), [1]);
+    assert_eq!(pool.poolsize(), 1);
+    pool.exile().expect("exile");
+}
+
 /// Claim 3, without an exile to cover for a lost wake-up: banishing one of
 /// two idle workers while a job is put. Whichever worker the put's wake-up
 /// reaches and whichever takes the banish, the one that stays runs the job
@@ -384,14 +399,7 @@ fn banish_from_another_thread_racing_puts_then_exile_runs_every_job() {
 #[test]
 fn banish_racing_put_passes_the_wakeup_to_the_worker_that_stays() {
     check(2, Deadline::Passes, || {
-        let pool = loom_pool(workers(2), None, None);
-        let core = Arc::clone(&pool.core);
-        let banisher = thread::spawn(move || core.banish(1));
-        pool.inbox.put(|| 1).unwrap();
-        assert_eq!(banisher.join().unwrap(), 1);
-        pool.wait_idle().expect("wait_idle");
-        assert_eq!(pool.outbox.try_iter().collect::<Vec<_>>(), [1]);
-        pool.exile().expect("exile");
+        banish_one_of_two_racing_a_put(workers(2))
     });
 }
 
@@ -399,24 +407,15 @@ fn banish_racing_put_passes_the_wakeup_to_the_worker_that_stays() {
 /// banish racing its start and a put. The held worker, counted from its
 /// reservation, takes the token, whether it has begun its hold yet or
 /// not; the worker taking jobs stays, runs the job, and `wait_idle`
-/// returns.
+/// returns (were the held worker the one left, it would report
+/// `NoWorkers`).
 #[test]
 fn banish_racing_a_held_workers_start_retires_the_held_one() {
     check(2, Deadline::Never, || {
-        let settings = Settings {
-            workers: Some(2),
+        banish_one_of_two_racing_a_put(Settings {
             stagger: Some(std::time::Duration::MAX),
-            ..Settings::default()
-        };
-        let pool = loom_pool(settings, None, None);
-        let core = Arc::clone(&pool.core);
-        let banisher = thread::spawn(move || core.banish(1));
-        pool.inbox.put(|| 1).unwrap();
-        assert_eq!(banisher.join().unwrap(), 1);
-        pool.wait_idle().expect("wait_idle");
-        assert_eq!(pool.outbox.try_iter().collect::<Vec<_>>(), [1]);
-        assert_eq!(pool.poolsize(), 1);
-        pool.exile().expect("exile");
+            ..workers(2)
+        });
     });
 }
 
