@@ -49,8 +49,9 @@ pub(crate) struct Control {
     staggered: AtomicUsize,
     /// Of those, the ones held by a stagger past the clock's range: counted
     /// in the inbox's `held` (no worker for `wait_idle`) until they leave
-    /// the hold or the pool turns `Now`, which uncounts them all at once
-    /// as it takes them off the inbox-wide count of active workers.
+    /// the hold or the pool leaves `Run`, which uncounts them all at once:
+    /// an exile releases them to drain the inbox (`Drain`), or takes them
+    /// off the inbox-wide count of active workers with the rest (`Now`).
     held: AtomicUsize,
     /// Paused and staggered workers wait here, with the inbox lock.
     pub(crate) wake: Condvar,
@@ -97,7 +98,8 @@ impl Control {
     /// Moves the mode forward (never back). Call with the inbox lock held.
     /// A pool turning to `Now` takes its workers off the inbox-wide count:
     /// they will take no more jobs (see `set_counts`). Returns how many
-    /// held workers it took off with them, for the inbox's `held`.
+    /// held workers the pool's leaving `Run` uncounted, for the inbox's
+    /// `held`: the exile releases them (`Drain`) or stops them (`Now`).
     #[must_use]
     pub(crate) fn advance(&self, to: Mode) -> usize {
         let from = self.mode();
@@ -105,6 +107,8 @@ impl Control {
         if to > from {
             if to == Mode::Now {
                 self.inbox_active.fetch_sub(self.active(), Relaxed);
+            }
+            if from == Mode::Run {
                 released = self.held.swap(0, Relaxed);
             }
             self.mode.store(to as u8, Relaxed);
@@ -118,9 +122,9 @@ impl Control {
     }
 
     /// A held worker leaves its hold; returns whether it was still counted
-    /// (not if the pool turned `Now` meanwhile). Inbox lock held.
+    /// (not once the pool left `Run`). Inbox lock held.
     pub(crate) fn unhold(&self) -> bool {
-        let counted = self.mode() != Mode::Now;
+        let counted = self.mode() == Mode::Run;
         if counted {
             self.held.fetch_sub(1, Relaxed);
         }
@@ -215,9 +219,15 @@ impl Control {
     }
 
     /// A staggered worker's delay is over, or it left or never started
-    /// before it. Inbox lock held.
-    pub(crate) fn end_staggered(&self) {
+    /// before it. Inbox lock held. Returns whether banish tokens are left
+    /// that the workers taking jobs must now take: this was the last
+    /// staggered worker, and they may have gone back to sleep past the
+    /// tokens it was to take (see [`Inbox::wake_for_tokens`]).
+    ///
+    /// [`Inbox::wake_for_tokens`]: crate::inbox::Inbox::wake_for_tokens
+    pub(crate) fn end_staggered(&self) -> bool {
         self.staggered.fetch_sub(1, Relaxed);
+        !self.has_staggered() && self.retire_pending()
     }
 
     /// Whether a worker is still in (or yet to begin) a stagger delay.

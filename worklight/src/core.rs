@@ -400,7 +400,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         let st = self.inbox.lock();
         self.ctl.remove_active(n);
         if staggered {
-            self.ctl.end_staggered();
+            self.ctl.end_staggered(); // `wake` below wakes every worker
         }
         if self.inbox.no_workers(&st) && !st.queue.is_empty() {
             self.inbox.wake_idle(&st);

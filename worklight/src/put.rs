@@ -299,7 +299,7 @@ impl<I> Inbox<I> {
         if st.growers.is_empty() {
             return None;
         }
-        Self::reserve_growth(st, st.queue.len(), n)
+        Self::reserve_growth(st, st.queue.len(), n, None)
     }
 
     /// A put found a bounded inbox full: the first time (`asked` not yet
@@ -309,7 +309,7 @@ impl<I> Inbox<I> {
         if std::mem::replace(asked, true) {
             return None;
         }
-        Self::reserve_growth(st, FULL, 1)
+        Self::reserve_growth(st, FULL, 1, None)
     }
 
     /// Starts the workers reserved under `st` with the lock released, then
@@ -332,15 +332,19 @@ impl<I> Inbox<I> {
         }
     }
 
-    /// Asks each self-sizing pool whether to grow for `queued` jobs, over
-    /// `steps` steps (inbox lock held); `None` when none grows.
+    /// Asks each self-sizing pool but `except` whether to grow for `queued`
+    /// jobs, over `steps` steps (inbox lock held); `None` when none grows.
     pub(crate) fn reserve_growth(
         st: &State<I>,
         queued: usize,
         steps: usize,
+        except: Option<u64>,
     ) -> Option<Vec<(Arc<dyn Grow>, usize)>> {
         let mut growth = Vec::new();
-        for (_, pool) in &st.growers {
+        for (id, pool) in &st.growers {
+            if Some(*id) == except {
+                continue;
+            }
             if let Some(pool) = pool.upgrade() {
                 let n = pool.reserve(queued, steps);
                 if n > 0 {

@@ -135,6 +135,8 @@ impl<I> Slot<I> {
 /// it last took the inbox lock.
 pub(crate) struct Taker<I> {
     slot: Arc<Slot<I>>,
+    /// The id of the worker's pool.
+    pool: u64,
     finished: usize,
     /// How long the worker spins before it parks.
     spin: Spin,
@@ -176,8 +178,8 @@ pub(crate) enum Taken<I> {
 }
 
 impl<I> Inbox<I> {
-    /// Registers a new worker's slot.
-    pub(crate) fn taker(&self) -> Taker<I> {
+    /// Registers a new slot for a worker of pool `pool`.
+    pub(crate) fn taker(&self, pool: u64) -> Taker<I> {
         let slot = Arc::new(Slot {
             items: Mutex::new(VecDeque::new()),
             len: AtomicUsize::new(0),
@@ -185,6 +187,7 @@ impl<I> Inbox<I> {
         self.lock().slots.push(Arc::clone(&slot));
         Taker {
             slot,
+            pool,
             finished: 0,
             spin: Spin::Fresh,
         }
@@ -348,8 +351,8 @@ impl<I> Inbox<I> {
 
     /// A worker no longer counted active departs: puts the slot's jobs back
     /// at the front of the queue and unregisters the slot. Jobs put back
-    /// count as just put for the self-sizing pools fed by the inbox, which
-    /// may have no worker of their own to run them. If jobs remain and
+    /// count as just put for the other self-sizing pools fed by the inbox,
+    /// which may have no worker of their own to run them. If jobs remain and
     /// another worker sleeps, it gets the wake-up this one may have
     /// consumed; if no worker is left, `wait_idle` callers learn it.
     fn depart(
@@ -369,8 +372,10 @@ impl<I> Inbox<I> {
             }
             st.slots.retain(|s| !Arc::ptr_eq(s, &me.slot));
             self.queue_grew(&st);
+            // Not the worker's own pool: it leaves because its pool
+            // shrinks (a banish, or an exile), which growing would undo.
             if n > 0 && !st.growers.is_empty() {
-                growth = Self::reserve_growth(&st, st.queue.len(), n);
+                growth = Self::reserve_growth(&st, st.queue.len(), n, Some(me.pool));
             }
         }
         if st.queue.is_empty() && ctl.mode() == Mode::Drain {
@@ -481,14 +486,28 @@ impl<I> Inbox<I> {
                 break false;
             }
         };
-        ctl.end_staggered();
+        let tokens_left = ctl.end_staggered();
         if held && ctl.unhold() {
             st.held -= 1;
         }
+        let sleepers = st.sleeping;
         if banished {
             self.depart(ctl, st, None, Taken::Retire);
+        } else {
+            drop(st);
+        }
+        if tokens_left {
+            self.wake_for_tokens(ctl, sleepers);
         }
         banished
+    }
+
+    /// Wakes the workers, with the inbox lock released, to take the banish
+    /// tokens that the last staggered worker left: they went back to sleep
+    /// past them while it was there to take them.
+    pub(crate) fn wake_for_tokens(&self, ctl: &Control, sleepers: usize) {
+        self.wake_all(sleepers);
+        ctl.wake.notify_all();
     }
 }
 
@@ -507,7 +526,7 @@ mod tests {
         inbox.put_all(0..n).unwrap();
         let ctl = Control::new(false, None, inbox.active());
         ctl.add_active(1);
-        let taker = inbox.taker();
+        let taker = inbox.taker(0);
         (inbox, ctl, taker)
     }
 
@@ -581,7 +600,7 @@ mod tests {
     fn a_sibling_steals_half_of_a_whole_segment() {
         let (inbox, ctl, mut me) = inbox_of(WHOLE_SEGMENT_SHARE + 1);
         ctl.add_active(1);
-        let mut sibling = inbox.taker();
+        let mut sibling = inbox.taker(0);
         // Two workers: each one's share is half the queue.
         let n = 4 * WHOLE_SEGMENT_SHARE + 1;
         inbox.put_all(WHOLE_SEGMENT_SHARE + 1..n).unwrap();

@@ -74,11 +74,7 @@ pub(crate) fn run<'a, K: Kind + 'a>(
                 work(&core, &info, &stats, delay, worker);
             } else {
                 // The build failed elsewhere: leave without taking a job.
-                let st = core.inbox.lock();
-                if delay.is_some() {
-                    core.ctl.end_staggered();
-                }
-                core.inbox.leave(&core.ctl, st, None, Taken::Leave);
+                leave_unstarted(&core, delay.is_some());
                 run_caught(|| core.kind.stop(worker, &info));
             }
             None
@@ -93,11 +89,7 @@ pub(crate) fn run<'a, K: Kind + 'a>(
     };
     if let Some(error) = failure {
         core.stats.setup_failures.fetch_add(1, Relaxed);
-        let st = core.inbox.lock();
-        if delay.is_some() {
-            core.ctl.end_staggered();
-        }
-        core.inbox.leave(&core.ctl, st, None, Taken::Leave);
+        leave_unstarted(&core, delay.is_some());
         match &startup {
             Some(s) => s.failed(info.index, error),
             // A grown worker's failure is counted only.
@@ -108,6 +100,19 @@ pub(crate) fn run<'a, K: Kind + 'a>(
         run_caught(|| hook(&info));
     }
     core.stats.leave(&stats);
+}
+
+/// A worker leaves before its first job: its setup failed, or the build
+/// did. A staggered one ends its count first, and if it was the last, the
+/// banish tokens it leaves go to the workers that take jobs.
+fn leave_unstarted<'a, K: Kind + 'a>(core: &Core<'a, K>, staggered: bool) {
+    let st = core.inbox.lock();
+    let tokens_left = staggered && core.ctl.end_staggered();
+    let sleepers = st.sleeping;
+    core.inbox.leave(&core.ctl, st, None, Taken::Leave);
+    if tokens_left {
+        core.inbox.wake_for_tokens(&core.ctl, sleepers);
+    }
 }
 
 fn work<'a, K: Kind + 'a>(
@@ -122,7 +127,7 @@ fn work<'a, K: Kind + 'a>(
         core.stats.retired.fetch_add(1, Relaxed);
     } else if let Some(targets) = core.targets() {
         // The senders exist until every worker has left, so this is `Some`.
-        let mut taker = core.inbox.taker();
+        let mut taker = core.inbox.taker(core.id);
         loop {
             match core.inbox.take(&core.ctl, &mut taker) {
                 Taken::Job(entry) => {

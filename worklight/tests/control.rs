@@ -484,7 +484,8 @@ fn a_stagger_past_the_clocks_range_holds_all_but_the_first_worker_until_the_exil
 /// The exile releases workers held by such a stagger: they drain the inbox
 /// when no other worker is left to (here the free worker of a self-sizing
 /// pool has retired, idle past its keep-alive). Until then `wait_idle`
-/// counts them as no workers, instead of waiting for them forever.
+/// counts them as no workers, instead of waiting for them forever; from
+/// the moment the exile begins, it counts them as the workers they are.
 #[test]
 fn an_exile_releases_the_workers_held_by_a_stagger_past_the_clocks_range() {
     let (stop_tx, stops) = unbounded();
@@ -504,9 +505,63 @@ fn an_exile_releases_the_workers_held_by_a_stagger_past_the_clocks_range() {
         pool.inbox.put(move || i).unwrap(); // far below the ratio: no growth
     }
     assert!(matches!(pool.wait_idle(), Err(ExileError::NoWorkers)));
-    pool.exile().unwrap();
+    thread::scope(|s| {
+        let exiling = s.spawn(|| pool.exile());
+        while !pool.is_exiled() {
+            thread::yield_now();
+        }
+        // The held worker may not have woken yet: it is still a worker.
+        let waited = pool.wait_idle();
+        assert!(waited.is_ok(), "{waited:?}");
+        exiling.join().unwrap().unwrap();
+    });
     assert_eq!(sorted(pool.outbox.iter()), [0, 1, 2]);
     assert_eq!(stops.try_iter().collect::<Vec<_>>(), [1]);
+}
+
+/// A banish whose tokens a staggered worker was to take, while that worker
+/// is still in its setup: the workers that take jobs leave the tokens to
+/// it, and take those it leaves once it is done, without a put to wake
+/// them.
+#[test]
+fn banish_tokens_a_staggered_worker_leaves_go_to_the_workers_taking_jobs() {
+    let (stop_tx, stops) = unbounded();
+    let (open, opened) = bounded::<()>(0);
+    let pool = WorkerPool::<usize>::builder()
+        .workers(1)
+        .name("tokens")
+        .worker_setup(move |w| {
+            if w.index() == 2 {
+                let _ = opened.recv(); // held in its setup until `open` goes
+            }
+            Ok::<_, std::convert::Infallible>(())
+        })
+        .on_worker_stop(move |w| stop_tx.send(w.index()).unwrap())
+        .build()
+        .unwrap();
+    thread::scope(|s| {
+        // Worker 1 starts at once, worker 2 after an hour's stagger.
+        let summoning = s.spawn(|| pool.summon_staggered(2, Duration::from_secs(3600)));
+        while pool.metrics().spawned < 3 {
+            thread::yield_now();
+        }
+        assert_eq!(pool.banish(2), 2);
+        // Workers 0 and 1 saw the tokens and left them to worker 2.
+        while !(common::all_asleep("tokens-0", 1) && common::all_asleep("tokens-1", 1)) {
+            thread::yield_now();
+        }
+        drop(open);
+        assert_eq!(summoning.join().unwrap().unwrap(), 2);
+    });
+    let mut left = vec![stops.recv_timeout(GUARD).unwrap()];
+    left.push(
+        stops
+            .recv_timeout(GUARD)
+            .expect("the second token was left"),
+    );
+    assert!(left.contains(&2), "the staggered worker took one: {left:?}");
+    assert_eq!(pool.poolsize(), 1);
+    pool.exile().unwrap();
 }
 
 /// A banish retires a worker still in its stagger delay before one that

@@ -579,3 +579,33 @@ fn jobs_a_sibling_pools_worker_puts_back_grow_a_self_sizing_pool() {
     sizing.exile().unwrap();
     tally.assert_each_ran_once();
 }
+
+/// A banish of a busy self-sizing pool sticks: the banished worker puts
+/// the jobs of its batch back as it leaves, and its own pool does not grow
+/// for them again (no put has come since).
+#[test]
+fn a_banished_workers_batch_put_back_does_not_regrow_its_own_pool() {
+    let pool = WorkerPool::<usize>::builder()
+        .summoning(
+            Summoning::new(1, 2)
+                .ratio(1)
+                .rate(1)
+                .keep_alive(Duration::from_secs(60)),
+        )
+        .build()
+        .unwrap();
+    let gate = Gate::new();
+    let tally = Tally::new(40);
+    pool.inbox
+        .put_all((0..40).map(|i| gate.hold(tally.job(i))))
+        .unwrap();
+    gate.wait_started(2); // both workers busy, batches in their slots
+    assert_eq!(pool.poolsize(), 2);
+    assert_eq!(pool.banish(1), 1);
+    gate.open();
+    pool.wait_idle().unwrap();
+    let m = pool.metrics();
+    assert_eq!((pool.poolsize(), m.spawned, m.retired), (1, 2, 1));
+    pool.exile().unwrap();
+    tally.assert_each_ran_once();
+}

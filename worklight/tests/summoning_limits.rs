@@ -198,25 +198,6 @@ fn a_put_that_finds_a_bounded_inbox_full_grows_the_pool() {
     assert_eq!((m.spawned, m.high_water), (4, 4));
 }
 
-/// Whether every thread of this process named `name` is asleep (Linux).
-fn all_asleep(name: &str, count: usize) -> bool {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return true; // not Linux: the test then proves less, not wrong
-    };
-    let asleep = tasks
-        .flatten()
-        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
-        .filter(|t| {
-            std::fs::read_to_string(t.path().join("stat")).is_ok_and(|s| {
-                s.rsplit(')')
-                    .next()
-                    .is_some_and(|r| r.trim_start().starts_with('S'))
-            })
-        })
-        .count();
-    asleep == count
-}
-
 /// Puts held back by a full bounded inbox while the pool is paused asked
 /// for growth the pause turned down; `resume` counts each of them as a put
 /// that found the inbox full, so the pool grows for them.
@@ -241,7 +222,7 @@ fn puts_held_back_while_paused_grow_the_pool_at_resume() {
                 .unwrap();
         }
         eventually("the three putters wait for room", || {
-            all_asleep("held-putter", 3)
+            common::all_asleep("held-putter", 3)
         });
         pool.resume();
         assert_eq!(held_at_once(&pool, &gate, 4), 4);

@@ -206,3 +206,22 @@ pub(crate) fn sorted<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
     v.sort();
     v
 }
+
+/// Whether every thread of this process named `name` is asleep (Linux).
+pub(crate) fn all_asleep(name: &str, count: usize) -> bool {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return true; // not Linux: the test then proves less, not wrong
+    };
+    let asleep = tasks
+        .flatten()
+        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("stat")).is_ok_and(|s| {
+                s.rsplit(')')
+                    .next()
+                    .is_some_and(|r| r.trim_start().starts_with('S'))
+            })
+        })
+        .count();
+    asleep == count
+}
