@@ -165,6 +165,25 @@ where
     (sum, elapsed)
 }
 
+/// Times `put(pool, i)` for every `i < n` on the hand-rolled `pool`, from
+/// this thread: from the first put to the last result in hand. Then joins
+/// the pool (untimed). Returns the results' wrapping sum and the time.
+pub(crate) fn time_hand<I>(
+    pool: HandPool<u64, I>,
+    n: u64,
+    put: impl Fn(&HandPool<u64, I>, u64),
+) -> (u64, Duration)
+where
+    I: Send + 'static,
+{
+    let t = Instant::now();
+    (0..n).for_each(|i| put(&pool, i));
+    let sum = recv_sum(&pool.results, n);
+    let elapsed = t.elapsed();
+    pool.join();
+    (sum, elapsed)
+}
+
 /// Receives `n` results; returns their wrapping sum.
 pub(crate) fn recv_sum(rx: &Receiver<u64>, n: u64) -> u64 {
     (0..n).fold(0u64, |s, _| s.wrapping_add(rx.recv().expect("a result")))

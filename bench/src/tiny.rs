@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::peers::{self, HandPool, recv_sum};
+use crate::peers::{self, HandPool};
 use crate::rounds::{Contender, contender, interleave, rows};
 use crate::stats::Table;
 use crate::work::{check, ns_per, tiny, tiny_sum};
@@ -91,25 +91,12 @@ fn contenders(n: u64, w: usize) -> Vec<Contender<'static, f64>> {
         }),
         contender(peers::HAND, move || {
             let pool = HandPool::new(w, "hand");
-            let t = Instant::now();
-            for i in 0..n {
-                pool.put(move || tiny(i));
-            }
-            let sum = recv_sum(&pool.results, n);
-            let e = t.elapsed();
-            pool.join();
+            let (sum, e) = peers::time_hand(pool, n, |p, i| p.put(move || tiny(i)));
             ok(peers::HAND, sum);
             ns_per(e, n)
         }),
         contender(peers::HAND_DATA, move || {
-            let pool = HandPool::data(w, "hand");
-            let t = Instant::now();
-            for i in 0..n {
-                pool.send(i);
-            }
-            let sum = recv_sum(&pool.results, n);
-            let e = t.elapsed();
-            pool.join();
+            let (sum, e) = peers::time_hand(HandPool::data(w, "hand"), n, HandPool::send);
             ok(peers::HAND_DATA, sum);
             ns_per(e, n)
         }),

@@ -66,6 +66,14 @@ pub(crate) struct Entry<I> {
     pub(crate) item: I,
 }
 
+impl<I> State<I> {
+    /// Jobs waiting to be started: on the queue, or taken by a worker in a
+    /// batch and not yet started.
+    pub(crate) fn unstarted(&self) -> usize {
+        self.queue.len() + self.slots.iter().map(|s| s.len()).sum::<usize>()
+    }
+}
+
 pub(crate) struct State<I> {
     pub(crate) queue: Queue<Entry<I>>,
     pub(crate) capacity: Option<usize>,
@@ -269,8 +277,7 @@ impl<I> Inbox<I> {
     /// assert_eq!(pool.inbox.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        let st = self.lock();
-        st.queue.len() + st.slots.iter().map(|s| s.len()).sum::<usize>()
+        self.lock().unstarted()
     }
 
     /// Whether no job waits to be taken now.

@@ -118,8 +118,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                     // Jobs in a batch that a worker of another pool took
                     // count too: that pool may be exiled at once, its
                     // worker taking no more (the helper can steal them).
-                    let queued = !st.queue.is_empty() || st.slots.iter().any(|slot| slot.len() > 0);
-                    helper = self.ctl.active() == 0 && queued;
+                    helper = self.ctl.active() == 0 && st.unstarted() > 0;
                     if helper {
                         self.ctl.add_active(1);
                         self.reserve_threads(1);
