@@ -32,6 +32,8 @@
 //! one makes it with the lock released and retries, so that the other
 //! putters and the workers never wait on the allocator; `put_all` fills
 //! its own segments before it takes the lock and hands them over whole.
+//! On a bounded inbox it does so a part at a time, reading the caller's
+//! iterator no more than `capacity` jobs ahead of the inbox.
 
 use std::time::{Duration, Instant};
 
@@ -172,13 +174,19 @@ impl<I> Inbox<I> {
     }
 
     /// Puts many jobs with one acquisition of the inbox lock: the cheapest
-    /// way to queue a pile of small jobs. Returns how many were put. A
-    /// bounded inbox takes them as room frees, waiting like `put`; each
+    /// way to queue a pile of small jobs. Returns how many were put.
+    ///
+    /// A bounded inbox takes them as room frees, waiting like `put`; each
     /// part it takes counts as put, and a self-sizing pool grows for it as
-    /// for the same jobs put one by one. If the
-    /// inbox is (or becomes) closed, the jobs not put are handed back; those
-    /// already put run as usual. Ids are not returned: use `put` (or labels)
-    /// when you need to match failures to jobs.
+    /// for the same jobs put one by one. The iterator is read as the jobs
+    /// go in, at most `capacity` jobs ahead of the inbox: a producer that
+    /// streams a large input through `put_all` keeps the backpressure of
+    /// `put`. (An unbounded inbox takes them all at once.)
+    ///
+    /// If the inbox is (or becomes) closed, the jobs not put are handed
+    /// back, the iterator's rest included (it is read to its end for
+    /// them); those already put run as usual. Ids are not returned: use
+    /// `put` (or labels) when you need to match failures to jobs.
     ///
     /// ```
     /// let pool = worklight::WorkerPool::new(2).unwrap();
@@ -193,21 +201,44 @@ impl<I> Inbox<I> {
         &self,
         jobs: impl IntoIterator<Item = J>,
     ) -> Result<usize, PutError<Vec<I>>> {
-        // Converted before the lock is taken: the caller's iterator may be
-        // slow. Numbered under the lock, where ids follow the queue's order.
-        let mut items = Queue::new();
-        for job in jobs {
-            let item = job.into_job();
-            items.push_back(Entry { id: JobId(0), item });
+        let part = self.capacity().unwrap_or(usize::MAX);
+        let mut jobs = jobs.into_iter().map(IntoJob::into_job);
+        let mut total = 0;
+        loop {
+            // Converted before the lock is taken: the caller's iterator may
+            // be slow. Numbered under the lock, where ids follow the
+            // queue's order.
+            let mut items = Queue::new();
+            for item in jobs.by_ref().take(part) {
+                items.push_back(Entry { id: JobId(0), item });
+            }
+            let n = items.len();
+            if n == 0 {
+                return Ok(total);
+            }
+            if let Err(mut rest) = self.put_part(items) {
+                let mut unput: Vec<I> = rest.take_all().map(|e| e.item).collect();
+                unput.extend(jobs);
+                return Err(PutError(unput));
+            }
+            total += n;
+            // A short part means the iterator ended: not read past `None`.
+            if n < part {
+                return Ok(total);
+            }
         }
-        let total = items.len();
+    }
+
+    /// Queues all of `items`, waiting for room in a bounded inbox; hands
+    /// back the ones not queued if the inbox is (or becomes) closed.
+    fn put_part(&self, mut items: Queue<Entry<I>>) -> Result<(), Queue<Entry<I>>> {
         let sh = self.shared();
         let mut st = sh.state.lock();
         // Once per wait for room, as a put would: reset when a part is put.
         let mut grew_for_full = false;
         loop {
             if st.closed {
-                return Err(PutError(items.take_all().map(|e| e.item).collect()));
+                return Err(items);
             }
             let room = st
                 .capacity
@@ -221,7 +252,7 @@ impl<I> Inbox<I> {
                 st.unfinished += n;
                 st.queue.append(&mut items);
                 self.after_put(st, n);
-                return Ok(total);
+                return Ok(());
             }
             for _ in 0..room {
                 if let Some(entry) = items.pop_front() {

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -305,6 +306,60 @@ fn a_put_blocked_on_a_full_inbox_gets_its_job_back_at_exile() {
     drop(refused);
     assert_eq!(ledger.runs(), 0);
     assert_eq!(ledger.drops(), 2);
+}
+
+/// `put_all` on a bounded inbox reads its iterator as room frees, never
+/// more than `capacity` jobs ahead of the inbox; an exile while it waits
+/// hands back the part in hand and the iterator's rest, in order.
+#[test]
+fn put_all_on_a_bounded_inbox_reads_its_iterator_as_room_frees() {
+    const CAP: usize = 4;
+    const TOTAL: usize = 1_000;
+    let ledger = Ledger::new();
+    let pool = WorkerPool::builder()
+        .workers(1)
+        .capacity(CAP)
+        .paused()
+        .build()
+        .unwrap();
+    // The most jobs read from the iterator and not yet queued, counted
+    // until the exile begins (then the rest is read to be handed back).
+    let ahead = AtomicUsize::new(0);
+    let exiling = AtomicBool::new(false);
+    let (read_tx, read_rx) = crossbeam_channel::unbounded();
+    let (refused, unrun) = std::thread::scope(|s| {
+        let putter = s.spawn(|| {
+            pool.inbox.put_all((0..TOTAL).map(|i| {
+                // Paused: nothing leaves the inbox, so what is queued is
+                // what was put. Read before `exiling`, which the exile
+                // follows.
+                let queued = pool.inbox.len();
+                if !exiling.load(SeqCst) {
+                    ahead.fetch_max(i + 1 - queued, SeqCst);
+                }
+                read_tx.send(i).unwrap();
+                ledger.job(i)
+            }))
+        });
+        // Two parts read: the first queued, the second waiting for room.
+        for i in 0..2 * CAP {
+            assert_eq!(read_rx.recv().unwrap(), i);
+        }
+        exiling.store(true, SeqCst);
+        let unrun = pool.exile_now().unwrap();
+        (putter.join().unwrap(), unrun)
+    });
+    assert_eq!(ahead.load(SeqCst), CAP, "read more than capacity ahead");
+    let refused = refused.unwrap_err().into_inner();
+    let ran = |jobs: Vec<_>| -> Vec<usize> {
+        jobs.into_iter()
+            .map(|job: worklight::Job<'_, usize>| job.run(&mut ()).unwrap())
+            .collect()
+    };
+    assert_eq!(ran(unrun), range(CAP));
+    assert_eq!(ran(refused), (CAP..TOTAL).collect::<Vec<_>>());
+    assert_eq!(ledger.runs(), TOTAL);
+    assert_eq!(ledger.drops(), TOTAL);
 }
 
 #[test]
