@@ -416,7 +416,7 @@ impl<K: Kind> Builder<K> {
     /// [`Metrics::setup_failures`](crate::Metrics::setup_failures) and its
     /// error dropped. With no worker at
     /// all, [`wait_idle`](Pool::wait_idle) reports
-    /// [`ExileError::NoWorkers`](crate::ExileError::NoWorkers) and the
+    /// [`WaitError::NoWorkers`](crate::WaitError::NoWorkers) and the
     /// exile hands the queued jobs back with the spawn error.
     ///
     /// ```

@@ -330,14 +330,8 @@ impl std::error::Error for BuildError {
 #[non_exhaustive]
 pub enum ExileError<J> {
     /// Called from one of the pool's own jobs: waiting for the pool would wait
-    /// for the caller itself. (For `wait_idle`, also from a job of another
-    /// pool fed by the same inbox: that job counts as unfinished too.)
+    /// for the caller itself.
     FromOwnWorker,
-    /// `wait_idle` found jobs queued and no worker left to run them, in the
-    /// pool or any other fed by its inbox (every worker banished, or every
-    /// setup failed): it would wait forever.
-    /// [`summon`](crate::Pool::summon) workers, or exile the pool.
-    NoWorkers,
     /// Every worker was gone and none could be started to work off the inbox;
     /// the jobs that were not run are handed back.
     Spawn {
@@ -361,9 +355,6 @@ impl<J> fmt::Display for ExileError<J> {
             ExileError::FromOwnWorker => {
                 f.write_str("a pool cannot be exiled or waited on from its own job")
             }
-            ExileError::NoWorkers => {
-                f.write_str("jobs are queued and the pool has no worker to run them")
-            }
             ExileError::Spawn { error, unrun } => write!(
                 f,
                 "no worker could be started to run the {} queued jobs: {error}",
@@ -384,7 +375,6 @@ impl<J> fmt::Debug for ExileError<J> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExileError::FromOwnWorker => f.write_str("FromOwnWorker"),
-            ExileError::NoWorkers => f.write_str("NoWorkers"),
             ExileError::Spawn { error, unrun } => f
                 .debug_struct("Spawn")
                 .field("error", error)
@@ -412,9 +402,9 @@ impl fmt::Debug for Jobs {
 ///
 /// ```
 /// use std::error::Error;
-/// let e: worklight::ExileError<()> = worklight::ExileError::NoWorkers;
+/// let e: worklight::ExileError<()> = worklight::ExileError::FromOwnWorker;
 /// assert!(e.source().is_none());
-/// assert_eq!(format!("{e:?}"), "NoWorkers");
+/// assert_eq!(format!("{e:?}"), "FromOwnWorker");
 /// ```
 impl<J> std::error::Error for ExileError<J> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
@@ -472,3 +462,43 @@ impl<J> fmt::Debug for Exit<J> {
         }
     }
 }
+
+/// Why [`wait_idle`](crate::Pool::wait_idle) could not wait. It hands no
+/// job back, so `?` takes it into `Box<dyn Error>` (or `anyhow::Error`)
+/// from a scoped pool too, whose jobs borrow from the scope.
+///
+/// ```
+/// use worklight::{WaitError, WorkerPool};
+/// let pool = WorkerPool::builder().workers(1).paused().build().unwrap();
+/// pool.inbox.put(|| 1).unwrap();
+/// pool.banish(1);
+/// assert_eq!(pool.wait_idle(), Err(WaitError::NoWorkers));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// Called from one of the pool's own jobs, or from a job of another
+    /// pool fed by the same inbox: that job counts as unfinished, so the
+    /// wait would wait for the caller itself.
+    FromOwnWorker,
+    /// Jobs are queued and no worker is left to run them, in the pool or
+    /// any other fed by its inbox (every worker banished, or every setup
+    /// failed): the wait would never end.
+    /// [`summon`](crate::Pool::summon) workers, or exile the pool.
+    NoWorkers,
+}
+
+impl fmt::Display for WaitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitError::FromOwnWorker => {
+                f.write_str("a pool cannot be waited on from a job on its inbox")
+            }
+            WaitError::NoWorkers => {
+                f.write_str("jobs are queued and the pool has no worker to run them")
+            }
+        }
+    }
+}
+
+impl std::error::Error for WaitError {}

@@ -103,7 +103,7 @@ mod worker;
 pub use crate::builder::{Builder, MIN_STACK_SIZE};
 pub use crate::error::{
     BuildError, ExileError, Exiled, Exit, GetTimeoutError, PutError, PutTimeoutError, TryGetError,
-    TryPutError,
+    TryPutError, WaitError,
 };
 pub use crate::failure::{Cause, JobError, Panic};
 pub use crate::handler::{Handler, HandlerPool, Handlers};

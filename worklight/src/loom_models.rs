@@ -304,10 +304,7 @@ fn banished_worker_puts_its_batch_back_for_the_exile() {
         started.wait();
         assert_eq!(pool.banish(1), 1);
         banished.open();
-        assert!(matches!(
-            pool.wait_idle(),
-            Err(crate::ExileError::NoWorkers)
-        ));
+        assert!(matches!(pool.wait_idle(), Err(crate::WaitError::NoWorkers)));
         assert_eq!(pool.inbox.len(), 2, "the batch is back on the queue");
         pool.exile().expect("exile");
         assert_eq!(ran(&pool), [1, 2, 3], "every job ran once");
@@ -321,10 +318,7 @@ fn workerless_pool_with_a_job() -> WorkerPool<u32> {
     let pool = loom_pool(workers(1), None, None);
     assert_eq!(pool.banish(1), 1);
     pool.inbox.put(|| 1).unwrap(); // the banished worker leaves it queued
-    assert!(matches!(
-        pool.wait_idle(),
-        Err(crate::ExileError::NoWorkers)
-    ));
+    assert!(matches!(pool.wait_idle(), Err(crate::WaitError::NoWorkers)));
     pool
 }
 

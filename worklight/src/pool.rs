@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::builder::Builder;
 use crate::core::Core;
-use crate::error::{BuildError, ExileError, Exit};
+use crate::error::{BuildError, ExileError, Exit, WaitError};
 use crate::inbox::Inbox;
 use crate::kind::{Closures, Kind};
 use crate::metrics::Metrics;
@@ -254,11 +254,11 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// worker leaves, instead of waiting forever.
     ///
     /// ```
-    /// use worklight::{ExileError, WorkerPool};
+    /// use worklight::{WaitError, WorkerPool};
     /// let pool = WorkerPool::builder().workers(1).paused().build().unwrap();
     /// pool.inbox.put(|| 1).unwrap();
     /// pool.banish(1);
-    /// assert!(matches!(pool.wait_idle(), Err(ExileError::NoWorkers)));
+    /// assert_eq!(pool.wait_idle(), Err(WaitError::NoWorkers));
     /// pool.exile().unwrap(); // starts a worker to run the queued job
     /// assert_eq!(pool.outbox.len(), 1);
     /// ```
@@ -272,7 +272,7 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// pool.wait_idle().unwrap();
     /// assert_eq!(pool.outbox.try_get(), Ok(2));
     /// ```
-    pub fn wait_idle(&self) -> Result<(), ExileError<K::Item>> {
+    pub fn wait_idle(&self) -> Result<(), WaitError> {
         self.core.wait_idle()
     }
 

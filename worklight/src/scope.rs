@@ -141,6 +141,27 @@ impl<T, R: fmt::Debug> fmt::Debug for Harvest<T, R> {
 /// assert_eq!(harvest.outbox.iter().sum::<i32>(), 3);
 /// ```
 ///
+/// A put's error hands its job back, and that job borrows from the scope,
+/// so it cannot leave the closure inside a `Box<dyn Error>`: turn it into
+/// a plain error first. [`WaitError`](crate::WaitError) carries no job, so
+/// `?` takes `wait_idle`'s error as it is.
+///
+/// ```
+/// use std::error::Error;
+/// let lines = vec!["1", "2", "x"];
+/// let harvest = worklight::pool(2, |pool| -> Result<(), Box<dyn Error + Send + Sync>> {
+///     for line in &lines {
+///         let parse = worklight::Job::fallible(move || line.parse::<u32>());
+///         pool.inbox.put(parse).map_err(|e| e.to_string())?;
+///     }
+///     pool.wait_idle()?;
+///     Ok(())
+/// })
+/// .unwrap();
+/// assert!(harvest.value.is_ok());
+/// assert_eq!((harvest.outbox.len(), harvest.errbox.len()), (2, 1));
+/// ```
+///
 /// Jobs may not outlive what they borrow:
 ///
 /// ```compile_fail
@@ -204,7 +225,7 @@ impl<T: Send + 'static, S: 'static> Builder<Closures<'static, T, S>> {
             let unrun = match exiled {
                 // Only possible when the closure exiled the pool from a job
                 // of its own, which is refused; the pool is exiled here.
-                Ok(()) | Err(ExileError::FromOwnWorker | ExileError::NoWorkers) => 0,
+                Ok(()) | Err(ExileError::FromOwnWorker) => 0,
                 // The unrun jobs borrow from the scope and cannot leave it:
                 // they are counted, and dropped here, within it.
                 Err(ExileError::Spawn { unrun, .. } | ExileError::Stranded { unrun }) => {

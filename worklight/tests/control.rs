@@ -16,7 +16,7 @@ use crossbeam_channel::{Receiver, bounded, unbounded};
 mod common;
 
 use common::gate::{GUARD, Gate, Tally};
-use worklight::{BuildError, ExileError, Job, Summoning, WorkerInfo, WorkerPool};
+use worklight::{BuildError, Job, Summoning, WaitError, WorkerInfo, WorkerPool};
 
 /// An `on_worker_stop` hook sending each leaving worker's index.
 fn stop_hook() -> (impl Fn(&WorkerInfo) + Send + Sync, Receiver<usize>) {
@@ -504,7 +504,7 @@ fn an_exile_releases_the_workers_held_by_a_stagger_past_the_clocks_range() {
     for i in 0..3 {
         pool.inbox.put(move || i).unwrap(); // far below the ratio: no growth
     }
-    assert!(matches!(pool.wait_idle(), Err(ExileError::NoWorkers)));
+    assert_eq!(pool.wait_idle(), Err(WaitError::NoWorkers));
     thread::scope(|s| {
         let exiling = s.spawn(|| pool.exile());
         while !pool.is_exiled() {

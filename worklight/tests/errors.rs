@@ -7,7 +7,7 @@ use std::error::Error;
 
 use worklight::{
     BuildError, ExileError, Exit, Inbox, Job, JobError, Panic, PutError, PutTimeoutError,
-    TryPutError, WorkerPool,
+    TryPutError, WaitError, WorkerPool,
 };
 
 type Boxed = Box<dyn Error + Send + Sync + 'static>;
@@ -29,6 +29,7 @@ fn every_error_type_is_send_sync_and_boxes_with_the_question_mark() {
     is_boxable::<TryPutError<J>>();
     is_boxable::<PutTimeoutError<J>>();
     is_boxable::<ExileError<J>>();
+    is_boxable::<WaitError>();
     is_send_sync::<Exit<J>>();
     is_send_sync::<J>();
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::gate::GUARD;
 use common::{Hold, Ledger, Threads, sorted};
-use worklight::{ExileError, Exit, GetTimeoutError, WorkerPool};
+use worklight::{ExileError, Exit, GetTimeoutError, WaitError, WorkerPool};
 
 const N: usize = 40;
 
@@ -414,7 +414,7 @@ fn exile_from_the_pools_own_job_is_refused_and_the_pool_goes_on() {
                     inner.exile_timeout(Duration::from_secs(1)),
                     Err(ExileError::FromOwnWorker)
                 ),
-                matches!(inner.wait_idle(), Err(ExileError::FromOwnWorker)),
+                inner.wait_idle() == Err(WaitError::FromOwnWorker),
                 !inner.is_exiled(),
             ]
         })

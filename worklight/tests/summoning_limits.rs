@@ -91,10 +91,7 @@ fn a_max_or_rate_past_the_ceiling_is_clamped() {
 /// them back with the spawn error.
 fn assert_nothing_started_and_all_handed_back(pool: &WorkerPool<u8>, queued: &[u8]) {
     assert_eq!((pool.poolsize(), pool.inbox.len()), (0, queued.len()));
-    assert!(matches!(
-        pool.wait_idle(),
-        Err(worklight::ExileError::NoWorkers)
-    ));
+    assert_eq!(pool.wait_idle(), Err(worklight::WaitError::NoWorkers));
     match pool.exile() {
         Err(worklight::ExileError::Spawn { unrun, .. }) => {
             let rerun: Vec<u8> = unrun.into_iter().map(|j| j.run(&mut ()).unwrap()).collect();

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use super::{Core, join_all};
 use crate::control::Mode;
-use crate::error::{ExileError, Exit};
+use crate::error::{ExileError, Exit, WaitError};
 use crate::failure::drop_caught;
 use crate::kind::Kind;
 use crate::sync::Arc;
@@ -249,15 +249,15 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         self.ctl.mode() != Mode::Run
     }
 
-    pub(crate) fn wait_idle(&self) -> Result<(), ExileError<K::Item>> {
+    pub(crate) fn wait_idle(&self) -> Result<(), WaitError> {
         // A job of any pool on the inbox counts as unfinished until it ends.
         if self.is_inbox_worker() {
-            return Err(ExileError::FromOwnWorker);
+            return Err(WaitError::FromOwnWorker);
         }
         if self.inbox.wait_idle() {
             Ok(())
         } else {
-            Err(ExileError::NoWorkers)
+            Err(WaitError::NoWorkers)
         }
     }
 }

@@ -40,7 +40,7 @@ use std::time::Duration;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
-use worklight::{BuildError, ExileError, Exit, Inbox, JobError, Metrics, Outbox};
+use worklight::{BuildError, Exit, Inbox, JobError, Metrics, Outbox, WaitError};
 
 use crate::ledger::{
     Census, Haul, How, Item, Ledger, Pool, PutSpec, Tally, build_pool, check, put_jobs,
@@ -305,7 +305,7 @@ impl Stage<'_> {
     fn wait_idle(&self, pool: &Pool) {
         match pool.wait_idle() {
             Ok(()) => {}
-            Err(ExileError::NoWorkers) => assert!(
+            Err(WaitError::NoWorkers) => assert!(
                 self.emptied.load(SeqCst),
                 "wait_idle: NoWorkers, but a worker was never banished"
             ),
