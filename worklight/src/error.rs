@@ -309,11 +309,23 @@ impl fmt::Display for BuildError {
     }
 }
 
+/// The message includes the error behind [`Spawn`](BuildError::Spawn) and
+/// [`Setup`](BuildError::Setup), so `source` goes on from that error's own
+/// source, as `std::io::Error`'s does: a report that walks the chain
+/// (`anyhow`'s `{:#}`) shows each message once. Match the variant to reach
+/// the error itself.
+///
+/// ```
+/// use std::error::Error;
+/// let e = worklight::BuildError::Setup { worker: 1, error: "replica 1 down".into() };
+/// assert_eq!(e.to_string(), "setup of worker 1 failed: replica 1 down");
+/// assert!(e.source().is_none());
+/// ```
 impl std::error::Error for BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            BuildError::Spawn(e) => Some(e),
-            BuildError::Setup { error, .. } => Some(&**error),
+            BuildError::Spawn(e) => e.source(),
+            BuildError::Setup { error, .. } => error.source(),
             _ => None,
         }
     }
@@ -398,7 +410,9 @@ impl fmt::Debug for Jobs {
     }
 }
 
-/// `source` is the spawn error behind [`ExileError::Spawn`].
+/// The message of [`ExileError::Spawn`] includes the spawn error, so
+/// `source` goes on from that error's own source, as
+/// [`BuildError`]'s does.
 ///
 /// ```
 /// use std::error::Error;
@@ -409,7 +423,7 @@ impl fmt::Debug for Jobs {
 impl<J> std::error::Error for ExileError<J> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ExileError::Spawn { error, .. } => Some(error),
+            ExileError::Spawn { error, .. } => error.source(),
             _ => None,
         }
     }
