@@ -136,7 +136,9 @@ pub struct Metrics {
     /// Workers the pool counts now: started, not left, not banished
     /// (what [`poolsize`](crate::Pool::poolsize) returns).
     pub alive: usize,
-    /// Workers running a job now.
+    /// Workers running a job now, banished ones finishing their last job
+    /// included: just after a [`banish`](crate::Pool::banish) of busy
+    /// workers, `busy` may exceed `alive`.
     pub busy: usize,
     /// Workers held by [`pause`](crate::Pool::pause) now.
     pub paused: usize,

@@ -17,6 +17,11 @@ use crate::job::BoxError;
 /// [`iter`](Outbox::iter)) end when it is empty. Clones read the same box,
 /// each item going to one reader.
 ///
+/// The pool's own boxes are unbounded: results wait there until read,
+/// however many. For backpressure on the results too, give the builder a
+/// bounded channel ([`Builder::outbox`](crate::Builder::outbox)): a worker
+/// then waits while it is full.
+///
 /// When the pool was given a caller-supplied outbox or errbox
 /// ([`Builder::outbox`](crate::Builder::outbox)), items go there and this
 /// box stays empty, its reads ending at once with `Exiled` even while the

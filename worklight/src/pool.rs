@@ -185,6 +185,8 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// assert_eq!(pool.outbox.len(), 10);
     /// assert_eq!(pool.poolsize(), 0);
     /// ```
+    #[doc(alias = "shutdown")]
+    #[doc(alias = "join")]
     pub fn exile(&self) -> Result<(), ExileError<K::Item>> {
         self.core.exile()
     }
@@ -205,6 +207,8 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// let sum: i32 = unrun.into_iter().map(|job| job.run(&mut ()).unwrap()).sum();
     /// assert_eq!(sum, 10);
     /// ```
+    #[doc(alias = "shutdown_now")]
+    #[doc(alias = "cancel")]
     pub fn exile_now(&self) -> Result<Vec<K::Item>, ExileError<K::Item>> {
         self.core.exile_now()
     }
@@ -221,6 +225,7 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// pool.inbox.put(|| 1).unwrap();
     /// assert!(matches!(pool.exile_timeout(Duration::from_secs(10)).unwrap(), worklight::Exit::Done));
     /// ```
+    #[doc(alias = "shutdown_timeout")]
     pub fn exile_timeout(&self, timeout: Duration) -> Result<Exit<K::Item>, ExileError<K::Item>> {
         self.core.exile_timeout(timeout)
     }
@@ -335,6 +340,9 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// pool.summon(3).unwrap();
     /// assert_eq!(pool.poolsize(), 4);
     /// ```
+    #[doc(alias = "spawn")]
+    #[doc(alias = "grow")]
+    #[doc(alias = "add_workers")]
     pub fn summon(&self, n: usize) -> Result<usize, BuildError> {
         self.core.summon(n, self.core.settings.stagger, false)
     }
@@ -371,6 +379,8 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// assert_eq!(pool.banish(5), 1);
     /// assert_eq!(pool.poolsize(), 0);
     /// ```
+    #[doc(alias = "shrink")]
+    #[doc(alias = "remove_workers")]
     pub fn banish(&self, n: usize) -> usize {
         self.core.banish(n)
     }
@@ -381,6 +391,8 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// let pool = worklight::WorkerPool::<()>::new(3).unwrap();
     /// assert_eq!(pool.poolsize(), 3);
     /// ```
+    #[doc(alias = "num_workers")]
+    #[doc(alias = "num_threads")]
     pub fn poolsize(&self) -> usize {
         self.core.ctl.poolsize()
     }
