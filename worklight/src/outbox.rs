@@ -176,6 +176,25 @@ impl<T> Outbox<T> {
     /// pool.exile().unwrap();
     /// assert_eq!(pool.outbox.iter().sum::<i32>(), 3);
     /// ```
+    ///
+    /// To read results as they come while another thread streams the
+    /// jobs in, move the pool into that thread and keep a clone of the
+    /// box. When the producer is done (or panics) it drops the pool, which
+    /// exiles it, and the reading loop ends after the last result.
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder().workers(2).capacity(64).build().unwrap();
+    /// let results = pool.outbox.clone();
+    /// let producer = std::thread::spawn(move || {
+    ///     for n in 0..1_000u64 {
+    ///         pool.inbox.put(move || n * 2).unwrap();
+    ///     }
+    ///     // `pool` is dropped here: exiled once its inbox is worked off.
+    /// });
+    /// let total: u64 = results.iter().sum();
+    /// producer.join().unwrap();
+    /// assert_eq!(total, 999_000);
+    /// ```
     pub fn iter(&self) -> Iter<'_, T> {
         Iter(self.rx.iter())
     }
