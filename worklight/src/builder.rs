@@ -92,6 +92,11 @@ impl<T: Send + 'static> Builder<Closures<'static, T>> {
     /// [`Metrics::setup_failures`](crate::Metrics::setup_failures).) A
     /// worker keeps its state after a job that panicked.
     ///
+    /// To make do with the workers whose setup succeeds, build a smaller
+    /// pool and [`summon`](crate::Pool::summon) the rest: the summoned
+    /// workers that started stay, and the failures are counted (the first
+    /// one returned).
+    ///
     /// Call it before [`inbox`](Builder::inbox), whose job type names the
     /// state, and before [`worker_teardown`](Builder::worker_teardown),
     /// which takes the state: an inbox or a teardown set earlier cannot
@@ -113,6 +118,15 @@ impl<T: Send + 'static> Builder<Closures<'static, T>> {
     ///     .worker_setup(|_| Err::<(), _>("no database"))
     ///     .build();
     /// assert!(matches!(broken, Err(BuildError::Setup { .. })));
+    ///
+    /// // One replica of three down: build one worker, summon the others.
+    /// let pool = WorkerPool::<()>::builder()
+    ///     .workers(1)
+    ///     .worker_setup(|w| if w.index() == 2 { Err("replica 2 down") } else { Ok(()) })
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(matches!(pool.summon(3), Err(BuildError::Setup { worker: 2, .. })));
+    /// assert_eq!((pool.poolsize(), pool.metrics().setup_failures), (3, 1));
     /// ```
     pub fn worker_setup<S, E, F>(self, setup: F) -> Builder<Closures<'static, T, S>>
     where
