@@ -158,6 +158,13 @@ impl<T> Queue<T> {
         self.len += 1;
     }
 
+    pub(crate) fn front(&self) -> Option<&T> {
+        match self.head.front() {
+            Some(front) => front.front(),
+            None => self.tail.front(),
+        }
+    }
+
     #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         let item = match self.head.front_mut() {

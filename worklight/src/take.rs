@@ -44,6 +44,7 @@ use std::time::{Duration, Instant};
 
 use crate::control::{Control, Mode};
 use crate::inbox::{Entry, Inbox, State};
+use crate::queue::Queue;
 use crate::sync::{Arc, AtomicUsize, Mutex, MutexGuard};
 
 /// The most jobs a worker takes into its slot at once, but for a whole
@@ -349,6 +350,23 @@ impl<I> Inbox<I> {
         self.depart(ctl, st, me, how)
     }
 
+    /// Puts a departing worker's jobs back at the front of the queue, where
+    /// their ids say. Both are in id order, but jobs put back earlier by
+    /// another departing worker may belong after some of these: merged, so
+    /// that jobs still leave the inbox in the order they were put.
+    fn put_back(queue: &mut Queue<Entry<I>>, back: Vec<Entry<I>>) {
+        let mut merged = Vec::with_capacity(back.len());
+        for entry in back {
+            while queue.front().is_some_and(|q| q.id < entry.id) {
+                merged.extend(queue.pop_front());
+            }
+            merged.push(entry);
+        }
+        for entry in merged.into_iter().rev() {
+            queue.push_front(entry);
+        }
+    }
+
     /// A worker no longer counted active departs: puts the slot's jobs back
     /// at the front of the queue and unregisters the slot. Jobs put back
     /// count as just put for the other self-sizing pools fed by the inbox,
@@ -367,9 +385,7 @@ impl<I> Inbox<I> {
             self.finish_locked(&mut st, std::mem::take(&mut me.finished));
             let back = me.slot.drain();
             let n = back.len();
-            for entry in back.into_iter().rev() {
-                st.queue.push_front(entry);
-            }
+            Self::put_back(&mut st.queue, back);
             st.slots.retain(|s| !Arc::ptr_eq(s, &me.slot));
             self.queue_grew(&st);
             // Not the worker's own pool: it leaves because its pool

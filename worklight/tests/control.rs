@@ -631,3 +631,47 @@ fn poolsize_never_counts_a_banished_worker_on_its_way_out() {
         "poolsize counted a leaving worker"
     );
 }
+
+/// Banished workers put the jobs left in their batches back where their
+/// ids say: when the worker with the earlier jobs leaves first, the later
+/// batch put back after it does not jump ahead of it, and the jobs still
+/// leave the inbox in the order they were put.
+#[test]
+fn banished_workers_put_their_batches_back_in_the_order_the_jobs_were_put() {
+    const JOBS: usize = 100;
+    let (pool, stops) = with_stops::<usize>(2);
+    pool.pause();
+    let (started_tx, started) = unbounded();
+    let releases: Vec<_> = (0..JOBS).map(|_| bounded::<()>(1)).collect();
+    for (i, (_, release)) in releases.iter().enumerate() {
+        let (started_tx, release) = (started_tx.clone(), release.clone());
+        pool.inbox
+            .put(move || {
+                started_tx.send(i).unwrap();
+                release.recv_timeout(GUARD).expect("never released");
+                i
+            })
+            .unwrap();
+    }
+    pool.resume();
+    // Each worker holds one job, with the rest of its batch in its slot.
+    let mut held = [0, 0].map(|_| started.recv_timeout(GUARD).expect("a job started"));
+    held.sort_unstable();
+    for (i, (release, _)) in releases.iter().enumerate() {
+        if !held.contains(&i) {
+            release.send(()).unwrap();
+        }
+    }
+    assert_eq!(pool.banish(2), 2);
+    // The worker with the earlier batch leaves first, then the other.
+    for i in held {
+        releases[i].0.send(()).unwrap();
+        recv_stops(&stops, 1);
+    }
+    assert_eq!(pool.summon(1).unwrap(), 1);
+    pool.wait_idle().unwrap();
+    let order: Vec<usize> = pool.outbox.try_iter().collect();
+    assert_eq!(sorted(order[..2].iter().copied()), held);
+    let rest: Vec<usize> = (0..JOBS).filter(|i| !held.contains(i)).collect();
+    assert_eq!(order[2..], rest, "jobs left out of order");
+}
