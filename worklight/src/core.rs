@@ -197,6 +197,35 @@ pub(crate) struct Core<'a, K: Kind> {
     spawner: Box<SpawnFn<'a>>,
 }
 
+/// Apart from the block below: `Drop` calls these, and a `Drop` impl
+/// cannot carry that block's `K: 'a` bound.
+impl<'a, K: Kind> Core<'a, K> {
+    /// Drops the pool's own copy of where its workers deliver (exile).
+    pub(crate) fn drop_targets(&self) {
+        let targets = self.targets.lock().take();
+        self.drop_boxes(targets);
+    }
+
+    /// Drops a copy of where the workers deliver. The last copy of a
+    /// caller-supplied box drops the box, whose `Drop` may panic: the
+    /// panic is caught and counted in `box_panics`, on a worker as on the
+    /// caller's thread.
+    pub(crate) fn drop_boxes(&self, targets: Option<Targets<'a, K>>) {
+        if run_caught(move || drop(targets)) {
+            self.stats.box_panics.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+/// A pool dropped from its own job is not waited for, and its boxes go
+/// with the last handle on the core (often a worker's, as its thread
+/// ends): a panic in a caller-supplied box's `Drop` is caught here too.
+impl<K: Kind> Drop for Core<'_, K> {
+    fn drop(&mut self) {
+        self.drop_targets();
+    }
+}
+
 impl<'a, K: Kind + 'a> Core<'a, K> {
     pub(crate) fn new(
         settings: Settings,
@@ -426,22 +455,6 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
 
     pub(crate) fn targets(&self) -> Option<Targets<'a, K>> {
         self.targets.lock().clone()
-    }
-
-    /// Drops the pool's own copy of where its workers deliver (exile).
-    pub(crate) fn drop_targets(&self) {
-        let targets = self.targets.lock().take();
-        self.drop_boxes(targets);
-    }
-
-    /// Drops a copy of where the workers deliver. The last copy of a
-    /// caller-supplied box drops the box, whose `Drop` may panic: the
-    /// panic is caught and counted in `box_panics`, on a worker as on the
-    /// caller's thread.
-    pub(crate) fn drop_boxes(&self, targets: Option<Targets<'a, K>>) {
-        if run_caught(move || drop(targets)) {
-            self.stats.box_panics.fetch_add(1, Relaxed);
-        }
     }
 
     pub(crate) fn set_paused(&self, paused: bool) {

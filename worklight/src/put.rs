@@ -173,8 +173,9 @@ impl<I> Inbox<I> {
         Ok(id)
     }
 
-    /// Puts many jobs with one acquisition of the inbox lock: the cheapest
-    /// way to queue a pile of small jobs. Returns how many were put.
+    /// Puts many jobs with one acquisition of the inbox lock (on a bounded
+    /// inbox, one per part; see below): the cheapest way to queue a pile of
+    /// small jobs. Returns how many were put.
     ///
     /// A bounded inbox takes them as room frees, waiting like `put`; each
     /// part it takes counts as put, and a self-sizing pool grows for it as
@@ -183,10 +184,12 @@ impl<I> Inbox<I> {
     /// streams a large input through `put_all` keeps the backpressure of
     /// `put`. (An unbounded inbox takes them all at once.)
     ///
-    /// If the inbox is (or becomes) closed, the jobs not put are handed
-    /// back, the iterator's rest included (it is read to its end for
-    /// them); those already put run as usual. Ids are not returned: use
-    /// `put` (or labels) when you need to match failures to jobs.
+    /// If the inbox is (or becomes) closed, the jobs read and not put are
+    /// handed back (from an unbounded inbox, all of them; from a bounded
+    /// one, the part in hand) and the rest of the iterator is left unread:
+    /// pass [`by_ref`](Iterator::by_ref) to keep it. Those already put run
+    /// as usual. Ids are not returned: use `put` (or labels) when you need
+    /// to match failures to jobs.
     ///
     /// ```
     /// let pool = worklight::WorkerPool::new(2).unwrap();
@@ -196,6 +199,18 @@ impl<I> Inbox<I> {
     /// assert_eq!(pool.outbox.iter().sum::<u64>(), 499_500);
     /// let refused = pool.inbox.put_all([|| 1u64, || 2]).unwrap_err();
     /// assert_eq!(refused.into_inner().len(), 2);
+    /// ```
+    ///
+    /// A bounded inbox reads one part, of at most `capacity` jobs, at a
+    /// time; closed, it hands back the part it read:
+    ///
+    /// ```
+    /// let pool = worklight::WorkerPool::builder().workers(1).capacity(2).build().unwrap();
+    /// pool.exile().unwrap();
+    /// let mut input = (0..u64::MAX).map(|i| move || i);
+    /// let in_hand = pool.inbox.put_all(input.by_ref()).unwrap_err().into_inner();
+    /// assert_eq!(in_hand.len(), 2);
+    /// assert_eq!(input.next().unwrap()(), 2); // the rest was not read
     /// ```
     pub fn put_all<J: IntoJob<I>>(
         &self,
@@ -214,12 +229,13 @@ impl<I> Inbox<I> {
             }
             let n = items.len();
             if n == 0 {
+                if total == 0 && self.is_closed() {
+                    return Err(PutError(Vec::new()));
+                }
                 return Ok(total);
             }
-            if let Err(mut rest) = self.put_part(items) {
-                let mut unput: Vec<I> = rest.take_all().map(|e| e.item).collect();
-                unput.extend(jobs);
-                return Err(PutError(unput));
+            if let Err(mut unput) = self.put_part(items) {
+                return Err(PutError(unput.take_all().map(|e| e.item).collect()));
             }
             total += n;
             // A short part means the iterator ended: not read past `None`.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -310,11 +310,10 @@ fn a_put_blocked_on_a_full_inbox_gets_its_job_back_at_exile() {
 
 /// `put_all` on a bounded inbox reads its iterator as room frees, never
 /// more than `capacity` jobs ahead of the inbox; an exile while it waits
-/// hands back the part in hand and the iterator's rest, in order.
+/// hands back the part in hand and leaves the rest of the iterator unread.
 #[test]
 fn put_all_on_a_bounded_inbox_reads_its_iterator_as_room_frees() {
     const CAP: usize = 4;
-    const TOTAL: usize = 1_000;
     let ledger = Ledger::new();
     let pool = WorkerPool::builder()
         .workers(1)
@@ -322,44 +321,45 @@ fn put_all_on_a_bounded_inbox_reads_its_iterator_as_room_frees() {
         .paused()
         .build()
         .unwrap();
-    // The most jobs read from the iterator and not yet queued, counted
-    // until the exile begins (then the rest is read to be handed back).
+    // The most jobs read from the iterator and not yet queued.
     let ahead = AtomicUsize::new(0);
-    let exiling = AtomicBool::new(false);
     let (read_tx, read_rx) = crossbeam_channel::unbounded();
+    let mut input = (0..).map(|i| {
+        // Paused: nothing leaves the inbox until the exile, which comes
+        // after the last read the test waits for.
+        ahead.fetch_max(i + 1 - pool.inbox.len(), SeqCst);
+        read_tx.send(i).unwrap();
+        ledger.job(i)
+    });
     let (refused, unrun) = std::thread::scope(|s| {
-        let putter = s.spawn(|| {
-            pool.inbox.put_all((0..TOTAL).map(|i| {
-                // Paused: nothing leaves the inbox, so what is queued is
-                // what was put. Read before `exiling`, which the exile
-                // follows.
-                let queued = pool.inbox.len();
-                if !exiling.load(SeqCst) {
-                    ahead.fetch_max(i + 1 - queued, SeqCst);
-                }
-                read_tx.send(i).unwrap();
-                ledger.job(i)
-            }))
-        });
+        let putter = s.spawn(|| pool.inbox.put_all(input.by_ref()));
         // Two parts read: the first queued, the second waiting for room.
         for i in 0..2 * CAP {
             assert_eq!(read_rx.recv().unwrap(), i);
         }
-        exiling.store(true, SeqCst);
         let unrun = pool.exile_now().unwrap();
         (putter.join().unwrap(), unrun)
     });
     assert_eq!(ahead.load(SeqCst), CAP, "read more than capacity ahead");
     let refused = refused.unwrap_err().into_inner();
+    assert!(read_rx.try_recv().is_err(), "read on after the exile");
     let ran = |jobs: Vec<_>| -> Vec<usize> {
         jobs.into_iter()
             .map(|job: worklight::Job<'_, usize>| job.run(&mut ()).unwrap())
             .collect()
     };
     assert_eq!(ran(unrun), range(CAP));
-    assert_eq!(ran(refused), (CAP..TOTAL).collect::<Vec<_>>());
-    assert_eq!(ledger.runs(), TOTAL);
-    assert_eq!(ledger.drops(), TOTAL);
+    assert_eq!(ran(refused), (CAP..2 * CAP).collect::<Vec<_>>());
+    assert_eq!(
+        input.next().map(|job| job()),
+        Some(2 * CAP),
+        "the rest is left"
+    );
+    assert_eq!(ledger.runs(), 2 * CAP + 1);
+    assert_eq!(ledger.drops(), 2 * CAP + 1);
+    // No jobs at all on the closed inbox: still told it is closed.
+    let none: Vec<worklight::Job<'static, usize>> = Vec::new();
+    assert!(pool.inbox.put_all(none).is_err());
 }
 
 #[test]

@@ -230,13 +230,15 @@ pub(crate) fn put_jobs(inbox: &Inbox<Item>, ledger: &Arc<Ledger>, ids: Range<u32
             let mut next = ids.start;
             while next < ids.end {
                 let end = ids.end.min(next + u32::from(batch));
-                // `put_all` puts a prefix and hands the rest back.
-                let unput = match inbox.put_all((next..end).map(job)) {
+                // `put_all` puts a prefix, hands back the jobs it read and
+                // did not put, and leaves the rest in the iterator.
+                let mut jobs = (next..end).map(job);
+                let unput = match inbox.put_all(jobs.by_ref()) {
                     Ok(n) => {
                         assert_eq!(n, (end - next) as usize);
                         Vec::new()
                     }
-                    Err(e) => e.into_inner(),
+                    Err(e) => e.into_inner().into_iter().chain(jobs).collect(),
                 };
                 let first_unput = end - unput.len() as u32;
                 (next..first_unput).for_each(|id| accepted(id, None));
