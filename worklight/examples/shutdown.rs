@@ -56,7 +56,7 @@ fn main() {
         Exit::TimedOut { unrun, running } => {
             pool.exile().expect("main thread"); // joins the workers still running
             println!(
-                "exile_timeout: timed out with {running} jobs running, {} handed back, {} results",
+                "exile_timeout: timed out with {running} workers still leaving, {} handed back, {} results",
                 unrun.len(),
                 pool.outbox.len()
             );

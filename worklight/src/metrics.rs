@@ -119,7 +119,8 @@ impl PoolStats {
 ///
 /// Each field is read separately without stopping the pool, so under load
 /// the fields may disagree by the jobs that moved while it was taken; once
-/// the pool is idle or exiled they are exact. Counts are since the pool was
+/// the pool is idle (and each worker has seen the last pause or resume)
+/// or exiled they are exact. Counts are since the pool was
 /// built.
 ///
 /// ```
@@ -140,7 +141,10 @@ pub struct Metrics {
     /// included: just after a [`banish`](crate::Pool::banish) of busy
     /// workers, `busy` may exceed `alive`.
     pub busy: usize,
-    /// Workers held by [`pause`](crate::Pool::pause) now.
+    /// Workers held by [`pause`](crate::Pool::pause) now. A worker counts
+    /// once it has seen the pause: a sleeping one is woken for it, a busy
+    /// one sees it after its job, so right after `pause` it may still
+    /// count as idle or busy.
     pub paused: usize,
     /// Workers waiting for a job now: `alive - busy - paused`, at least 0.
     pub idle: usize,
@@ -158,8 +162,11 @@ pub struct Metrics {
     pub failed: u64,
     /// Jobs that panicked (reported on the errbox).
     pub panicked: u64,
-    /// Jobs taken off the inbox unrun and handed back to the caller by an
-    /// immediate or timed-out exile.
+    /// Jobs taken off the inbox unrun: handed back to the caller by an
+    /// immediate or timed-out exile, or in an exile's
+    /// [`Spawn`](crate::ExileError::Spawn) or
+    /// [`Stranded`](crate::ExileError::Stranded) error (or dropped, where
+    /// the `Pool` docs say a drop does so).
     pub handed_back: u64,
     /// Results and reports dropped because a caller-supplied box's reader
     /// was gone.
