@@ -216,32 +216,48 @@ impl<I> Inbox<I> {
         &self,
         jobs: impl IntoIterator<Item = J>,
     ) -> Result<usize, PutError<Vec<I>>> {
-        let part = self.capacity().unwrap_or(usize::MAX);
         let mut jobs = jobs.into_iter().map(IntoJob::into_job);
+        let Some(part) = self.capacity() else {
+            // Unbounded: one part, all of it.
+            return self.put_read(Self::read(jobs), 0);
+        };
         let mut total = 0;
         loop {
-            // Converted before the lock is taken: the caller's iterator may
-            // be slow. Numbered under the lock, where ids follow the
-            // queue's order.
-            let mut items = Queue::new();
-            for item in jobs.by_ref().take(part) {
-                items.push_back(Entry { id: JobId(0), item });
-            }
+            let items = Self::read(jobs.by_ref().take(part));
             let n = items.len();
-            if n == 0 {
-                if total == 0 && self.is_closed() {
-                    return Err(PutError(Vec::new()));
-                }
-                return Ok(total);
-            }
-            if let Err(mut unput) = self.put_part(items) {
-                return Err(PutError(unput.take_all().map(|e| e.item).collect()));
-            }
-            total += n;
+            total = self.put_read(items, total)?;
             // A short part means the iterator ended: not read past `None`.
             if n < part {
                 return Ok(total);
             }
+        }
+    }
+
+    /// Reads `put_all`'s jobs into a queue of their own, before the lock is
+    /// taken: the caller's iterator may be slow. They are numbered under
+    /// the lock, where ids follow the queue's order.
+    fn read(jobs: impl Iterator<Item = I>) -> Queue<Entry<I>> {
+        let mut items = Queue::new();
+        for item in jobs {
+            items.push_back(Entry { id: JobId(0), item });
+        }
+        items
+    }
+
+    /// Puts a part that `put_all` read, after `total` jobs put before it:
+    /// the new total, or the part's jobs not put. An empty part on a
+    /// closed inbox, with nothing put before, is refused as a put would be.
+    fn put_read(&self, items: Queue<Entry<I>>, total: usize) -> Result<usize, PutError<Vec<I>>> {
+        let n = items.len();
+        if n == 0 {
+            if total == 0 && self.is_closed() {
+                return Err(PutError(Vec::new()));
+            }
+            return Ok(total);
+        }
+        match self.put_part(items) {
+            Ok(()) => Ok(total + n),
+            Err(mut unput) => Err(PutError(unput.take_all().map(|e| e.item).collect())),
         }
     }
 
