@@ -210,10 +210,15 @@ impl<'a, K: Kind> Core<'a, K> {
     /// caller-supplied box drops the box, whose `Drop` may panic: the
     /// panic is caught and counted in `box_panics`, on a worker as on the
     /// caller's thread.
+    /// Each box is dropped on its own: a second panic while the first
+    /// unwinds would abort the process.
     pub(crate) fn drop_boxes(&self, targets: Option<Targets<'a, K>>) {
-        if run_caught(move || drop(targets)) {
-            self.stats.box_panics.fetch_add(1, Relaxed);
-        }
+        let Some(Targets { out, err }) = targets else {
+            return;
+        };
+        let panics =
+            u64::from(run_caught(move || drop(out))) + u64::from(run_caught(move || drop(err)));
+        self.stats.box_panics.fetch_add(panics, Relaxed);
     }
 }
 

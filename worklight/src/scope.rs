@@ -101,7 +101,8 @@ impl<T, R: fmt::Debug> fmt::Debug for Harvest<T, R> {
 /// `std::thread::scope`; what they return must not borrow (`T: 'static`):
 /// return owned values, such as `s.len()` or `s.to_owned()` for a borrowed
 /// `s`. If `f` panics, the pool is still exiled (its queued jobs run) and
-/// then the panic resumes.
+/// then the panic resumes; jobs that no worker could run, which
+/// [`Harvest::unrun`] would have counted, are dropped with the scope.
 ///
 /// Errors: the pool could not be built (then `f` did not run). Once `f`
 /// has run, the harvest is always returned; jobs that no worker could run

@@ -304,11 +304,11 @@ fn a_custom_sink_gets_results_and_its_refusals_are_counted() {
     assert_eq!(m.completed, N as u64);
 }
 
-/// A caller-supplied outbox whose `Drop` panics; it counts what it got.
+/// A caller-supplied box whose `Drop` panics; it counts what it got.
 struct DropsBadly(Arc<AtomicUsize>);
 
-impl Sink<usize> for DropsBadly {
-    fn put(&self, _item: usize) -> Result<(), usize> {
+impl<T> Sink<T> for DropsBadly {
+    fn put(&self, _item: T) -> Result<(), T> {
         self.0.fetch_add(1, SeqCst);
         Ok(())
     }
@@ -320,10 +320,12 @@ impl Drop for DropsBadly {
     }
 }
 
-/// A box whose `Drop` panics harms nothing else, whichever thread drops it
-/// last: the caller's, in an exile, or a worker's, the last to leave after
-/// a timed-out exile. The panic is counted in `box_panics`; every worker
-/// still runs its teardown and stop hook.
+/// Boxes whose `Drop` panics harm nothing else, whichever thread drops
+/// them last: the caller's, in an exile, or a worker's, the last to leave
+/// after a timed-out exile. With both the outbox and the errbox panicking,
+/// neither panic unwinds into the other's (which would abort). Each panic
+/// is counted in `box_panics`; every worker still runs its teardown and
+/// stop hook.
 #[test]
 fn a_box_whose_drop_panics_is_caught_on_any_thread() {
     for worker_drops_it in [false, true] {
@@ -336,6 +338,7 @@ fn a_box_whose_drop_panics_is_caught_on_any_thread() {
             .worker_teardown(move |(), _| _ = t.fetch_add(1, SeqCst))
             .on_worker_stop(move |_| _ = s.fetch_add(1, SeqCst))
             .outbox(DropsBadly(Arc::clone(&got)))
+            .errbox(DropsBadly(Arc::clone(&got)))
             .build()
             .unwrap();
         pool.inbox.put(|| 1).unwrap();
@@ -351,7 +354,7 @@ fn a_box_whose_drop_panics_is_caught_on_any_thread() {
         pool.exile().unwrap();
         let m = pool.metrics();
         assert_eq!(got.load(SeqCst), 1 + usize::from(worker_drops_it));
-        assert_eq!(m.box_panics, 1, "worker drops it: {worker_drops_it}");
+        assert_eq!(m.box_panics, 2, "worker drops them: {worker_drops_it}");
         assert_eq!((teardowns.load(SeqCst), stops.load(SeqCst)), (2, 2));
     }
 }
