@@ -686,32 +686,3 @@ fn a_shared_inbox_stays_open_until_its_last_pool_is_exiled() {
     let back = shared.put(|| 0).unwrap_err().into_inner();
     assert_eq!(back.run(&mut ()).unwrap(), 0);
 }
-
-/// A producer thread that owns the pool and panics drops it on the way
-/// out, which exiles it: a reader of a clone of the outbox gets every
-/// result of the jobs put before the panic, and then its loop ends.
-#[test]
-fn a_producer_that_panics_ends_the_readers_loop_after_the_last_result() {
-    let ledger = Ledger::new();
-    let pool = WorkerPool::builder()
-        .workers(2)
-        .capacity(4)
-        .build()
-        .unwrap();
-    let results = pool.outbox.clone();
-    let jobs = Arc::clone(&ledger);
-    let producer = thread::spawn(move || {
-        for i in 0..N {
-            pool.inbox.put(jobs.job(i)).unwrap();
-        }
-        panic!("the producer's input broke");
-    });
-    let (tx, read) = crossbeam_channel::bounded(1);
-    thread::spawn(move || tx.send(results.iter().collect::<Vec<_>>()).unwrap());
-    let read = read
-        .recv_timeout(GUARD)
-        .expect("the reader's loop did not end");
-    assert!(producer.join().is_err());
-    assert_eq!(sorted(read), range(N));
-    assert_eq!((ledger.runs(), ledger.drops()), (N, N));
-}

@@ -1,12 +1,17 @@
 //! What a pool frees and joins: a pool that a caller-supplied box holds (a
 //! cycle the user made) is freed by its exile, and a retired worker's
-//! thread is joined.
+//! thread is joined; a producer's panic that drops the pool ends the
+//! reading of its outbox.
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::Duration;
 
+mod common;
+
+use common::gate::GUARD;
+use common::{Ledger, sorted};
 use worklight::{JobError, Summoning, WorkerPool, callback};
 
 /// The errbox's callback holds the pool itself: dropping the caller's
@@ -73,10 +78,35 @@ fn a_retired_workers_thread_is_joined_by_the_exile() {
     pool.inbox.put(|| 2).unwrap(); // starts a new worker
     pool.exile().unwrap();
     assert_eq!(TLS_DROPPED.load(SeqCst), 1, "the retired thread was joined");
-    assert_eq!(sorted(pool.outbox.iter().collect()), [1, 2]);
+    assert_eq!(sorted(pool.outbox.iter()), [1, 2]);
 }
 
-fn sorted(mut v: Vec<u32>) -> Vec<u32> {
-    v.sort_unstable();
-    v
+/// A producer thread that owns the pool and panics drops it on the way
+/// out, which exiles it: a reader of a clone of the outbox gets every
+/// result of the jobs put before the panic, and then its loop ends.
+#[test]
+fn a_producer_that_panics_ends_the_readers_loop_after_the_last_result() {
+    const JOBS: usize = 30;
+    let ledger = Ledger::new();
+    let pool = WorkerPool::builder()
+        .workers(2)
+        .capacity(4)
+        .build()
+        .unwrap();
+    let results = pool.outbox.clone();
+    let jobs = Arc::clone(&ledger);
+    let producer = thread::spawn(move || {
+        for i in 0..JOBS {
+            pool.inbox.put(jobs.job(i)).unwrap();
+        }
+        panic!("the producer's input broke");
+    });
+    let (tx, read) = crossbeam_channel::bounded(1);
+    thread::spawn(move || tx.send(results.iter().collect::<Vec<_>>()).unwrap());
+    let read = read
+        .recv_timeout(GUARD)
+        .expect("the reader's loop did not end");
+    assert!(producer.join().is_err());
+    assert_eq!(sorted(read), (0..JOBS).collect::<Vec<_>>());
+    assert_eq!((ledger.runs(), ledger.drops()), (JOBS, JOBS));
 }
