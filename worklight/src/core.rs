@@ -197,8 +197,8 @@ pub(crate) struct Core<'a, K: Kind> {
     spawner: Box<SpawnFn<'a>>,
 }
 
-/// Apart from the block below: `Drop` calls these, and a `Drop` impl
-/// cannot carry that block's `K: 'a` bound.
+/// A block of its own: `Drop` calls these, and a `Drop` impl cannot carry
+/// the `K: 'a` bound of the block below.
 impl<'a, K: Kind> Core<'a, K> {
     /// Drops the pool's own copy of where its workers deliver (exile).
     pub(crate) fn drop_targets(&self) {
@@ -209,9 +209,8 @@ impl<'a, K: Kind> Core<'a, K> {
     /// Drops a copy of where the workers deliver. The last copy of a
     /// caller-supplied box drops the box, whose `Drop` may panic: the
     /// panic is caught and counted in `box_panics`, on a worker as on the
-    /// caller's thread.
-    /// Each box is dropped on its own: a second panic while the first
-    /// unwinds would abort the process.
+    /// caller's thread. Each box is dropped on its own: a second panic
+    /// while the first unwinds would abort the process.
     pub(crate) fn drop_boxes(&self, targets: Option<Targets<'a, K>>) {
         let Some(Targets { out, err }) = targets else {
             return;
