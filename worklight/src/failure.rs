@@ -41,6 +41,12 @@ pub(crate) fn drop_caught<T>(value: T) {
     std::mem::forget(payload);
 }
 
+/// Drops each value as [`drop_caught`] does, one at a time: dropping a
+/// `Vec` whole would drop the rest after a panic and abort at a second.
+pub(crate) fn drop_each_caught<T>(values: impl IntoIterator<Item = T>) {
+    values.into_iter().for_each(drop_caught);
+}
+
 /// How many panics, each raised by dropping the previous one's payload,
 /// [`drop_caught`] follows before it leaks the last payload.
 const NESTED_DROPS: usize = 8;

@@ -27,8 +27,9 @@ use crate::sync::Arc;
 /// inbox is still worked off, but no one joins the workers. (In the rare
 /// cases that every worker was banished and no thread can be started to
 /// run the queued jobs, or that the setup of every worker still there
-/// failed, `Drop` has no one to hand them to and drops them unrun; call
-/// `exile`, which hands them back in its error, to get them.)
+/// failed, `Drop` has no one to hand them to and drops them unrun, one at
+/// a time, a panic in a job's own `Drop` caught; call `exile`, which hands
+/// them back in its error, to get them.)
 ///
 /// A drop anywhere else, a job of another pool included, is a full exile
 /// that waits for the workers: two jobs of two pools that each drop the

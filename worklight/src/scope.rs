@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::builder::{Builder, assemble};
 use crate::core::{SpawnFn, handle};
 use crate::error::{BuildError, ExileError};
-use crate::failure::JobError;
+use crate::failure::{JobError, drop_each_caught};
 use crate::inbox::Inbox;
 use crate::kind::Closures;
 use crate::outbox::{Errbox, Outbox};
@@ -219,19 +219,23 @@ impl<T: Send + 'static, S: 'static> Builder<Closures<'static, T, S>> {
             let exiled = scoped.pool.exile();
             let (outbox, errbox) = (scoped.pool.outbox.clone(), scoped.pool.errbox.clone());
             drop(scoped);
-            let value = match value {
-                Ok(value) => value,
-                Err(payload) => resume_unwind(payload),
-            };
             let unrun = match exiled {
                 // Only possible when the closure exiled the pool from a job
                 // of its own, which is refused; the pool is exiled here.
                 Ok(()) | Err(ExileError::FromOwnWorker) => 0,
                 // The unrun jobs borrow from the scope and cannot leave it:
-                // they are counted, and dropped here, within it.
+                // they are counted, and dropped here, within it, each on its
+                // own and before any unwind resumes (a panic in a job's
+                // `Drop` is caught, as on a worker).
                 Err(ExileError::Spawn { unrun, .. } | ExileError::Stranded { unrun }) => {
-                    unrun.len()
+                    let n = unrun.len();
+                    drop_each_caught(unrun);
+                    n
                 }
+            };
+            let value = match value {
+                Ok(value) => value,
+                Err(payload) => resume_unwind(payload),
             };
             Ok(Harvest {
                 outbox,

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use super::{Core, join_all};
 use crate::control::Mode;
 use crate::error::{ExileError, Exit, WaitError};
-use crate::failure::drop_caught;
+use crate::failure::drop_each_caught;
 use crate::kind::Kind;
 use crate::sync::Arc;
 
@@ -235,13 +235,20 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
                 // No one to hand the jobs to, and no waiting here: they are
                 // dropped (documented on `Pool`).
                 let (unrun, _) = self.begin_exile(Mode::Now);
-                drop_caught(unrun);
+                drop_each_caught(unrun);
             }
             return;
         }
-        // A failed helper start hands the jobs back; from Drop there is no
-        // one to hand them to, so they are dropped (documented on `Pool`).
-        let _ = self.exile();
+        // The jobs an exile hands back have no one to go to from Drop: they
+        // are dropped (documented on `Pool`), a panic in a job's `Drop`
+        // caught as on a worker, so none escapes a drop that may be
+        // part of an unwind already.
+        match self.exile() {
+            Err(ExileError::Spawn { unrun, .. } | ExileError::Stranded { unrun }) => {
+                drop_each_caught(unrun);
+            }
+            Ok(()) | Err(ExileError::FromOwnWorker) => {}
+        }
     }
 
     pub(crate) fn is_exiled(&self) -> bool {
