@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::control::{Control, Mode};
 use crate::error::BuildError;
-use crate::failure::{JobError, run_caught};
+use crate::failure::{JobError, drop_caught, run_caught};
 use crate::inbox::{Grow, Inbox, State};
 use crate::kind::{Kind, WorkerInfo};
 use crate::metrics::{Metrics, PoolStats};
@@ -160,6 +160,16 @@ pub(crate) struct Targets<'a, K: Kind> {
     pub(crate) err: Target<'a, JobError<K::Error>>,
 }
 
+impl<K: Kind> Targets<'_, K> {
+    /// Drops each box on its own, a panic in its `Drop` caught (a second
+    /// while the first unwinds would abort the process); returns how many
+    /// panicked.
+    fn drop_caught(self) -> u64 {
+        let Targets { out, err } = self;
+        u64::from(run_caught(move || drop(out))) + u64::from(run_caught(move || drop(err)))
+    }
+}
+
 impl<K: Kind> Clone for Targets<'_, K> {
     fn clone(&self) -> Self {
         Targets {
@@ -212,12 +222,10 @@ impl<'a, K: Kind> Core<'a, K> {
     /// caller's thread. Each box is dropped on its own: a second panic
     /// while the first unwinds would abort the process.
     pub(crate) fn drop_boxes(&self, targets: Option<Targets<'a, K>>) {
-        let Some(Targets { out, err }) = targets else {
-            return;
-        };
-        let panics =
-            u64::from(run_caught(move || drop(out))) + u64::from(run_caught(move || drop(err)));
-        self.stats.box_panics.fetch_add(panics, Relaxed);
+        if let Some(targets) = targets {
+            let panics = targets.drop_caught();
+            self.stats.box_panics.fetch_add(panics, Relaxed);
+        }
     }
 }
 
@@ -238,8 +246,12 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         targets: Targets<'a, K>,
         spawner: Box<SpawnFn<'a>>,
     ) -> Result<Arc<Self>, BuildError> {
-        settings.validate()?;
-        inbox.attach()?;
+        if let Err(e) = settings.validate().and_then(|()| inbox.attach()) {
+            // The caller's boxes go with the refused build, their `Drop`
+            // caught as on any other path.
+            targets.drop_caught();
+            return Err(e);
+        }
         let ctl = Control::new(settings.paused, settings.summoning, inbox.active());
         Ok(Arc::new(Core {
             id: NEXT_POOL_ID.fetch_add(1, Relaxed),
@@ -352,8 +364,11 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
             s.never_started(n - started);
             let failure = s.wait();
             s.decide(failure.is_none() && outcome.is_ok());
-            if let (Ok(()), Some((worker, error))) = (&outcome, failure) {
-                return Err(BuildError::Setup { worker, error });
+            match (&outcome, failure) {
+                (Ok(()), Some((worker, error))) => return Err(BuildError::Setup { worker, error }),
+                // The spawn error is reported; the setup's, the user's
+                // value, is dropped as on a worker.
+                (_, failure) => drop_caught(failure),
             }
         }
         outcome.map(|()| started)

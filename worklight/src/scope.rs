@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::builder::{Builder, assemble};
 use crate::core::{SpawnFn, handle};
 use crate::error::{BuildError, ExileError};
-use crate::failure::{JobError, drop_each_caught};
+use crate::failure::{JobError, drop_each_caught, run_caught};
 use crate::inbox::Inbox;
 use crate::kind::Closures;
 use crate::outbox::{Errbox, Outbox};
@@ -102,7 +102,8 @@ impl<T, R: fmt::Debug> fmt::Debug for Harvest<T, R> {
 /// return owned values, such as `s.len()` or `s.to_owned()` for a borrowed
 /// `s`. If `f` panics, the pool is still exiled (its queued jobs run) and
 /// then the panic resumes; jobs that no worker could run, which
-/// [`Harvest::unrun`] would have counted, are dropped with the scope.
+/// [`Harvest::unrun`] would have counted, and the results and failures in
+/// the boxes are dropped first (a panic in one's `Drop` is caught).
 ///
 /// Errors: the pool could not be built (then `f` did not run). Once `f`
 /// has run, the harvest is always returned; jobs that no worker could run
@@ -235,7 +236,14 @@ impl<T: Send + 'static, S: 'static> Builder<Closures<'static, T, S>> {
             };
             let value = match value {
                 Ok(value) => value,
-                Err(payload) => resume_unwind(payload),
+                Err(payload) => {
+                    // The results and failures not read go with the boxes,
+                    // each box on its own and before the unwind resumes: a
+                    // result's `Drop` that panics in it would abort.
+                    run_caught(move || drop(outbox));
+                    run_caught(move || drop(errbox));
+                    resume_unwind(payload)
+                }
             };
             Ok(Harvest {
                 outbox,

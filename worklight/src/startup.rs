@@ -9,6 +9,7 @@
 //! Workers summoned into a running pool go to work as soon as they are
 //! ready; a failed one only makes `summon` report it.
 
+use crate::failure::drop_caught;
 use crate::job::BoxError;
 use crate::sync::{Condvar, Mutex};
 
@@ -41,12 +42,17 @@ impl Startup {
     fn count_down(&self, n: usize, failure: Option<(usize, BoxError)>) {
         let mut st = self.state.lock();
         st.pending -= n;
-        if st.failure.is_none() {
-            st.failure = failure;
-        }
+        let unreported = match st.failure {
+            None => std::mem::replace(&mut st.failure, failure),
+            Some(_) => failure,
+        };
         if st.pending == 0 {
             self.changed.notify_all();
         }
+        drop(st);
+        // A later failure is not reported; its error is the user's, whose
+        // `Drop` may panic, on the worker.
+        drop_caught(unreported);
     }
 
     /// A worker's setup succeeded; returns whether it may go to work (for an

@@ -1,8 +1,7 @@
 //! What a pool frees and joins: a pool that a caller-supplied box holds (a
 //! cycle the user made) is freed by its exile, and a retired worker's
 //! thread is joined; a producer's panic that drops the pool ends the
-//! reading of its outbox; jobs that could not be run are dropped one at a
-//! time, a panic in each one's `Drop` caught.
+//! reading of its outbox.
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, OnceLock};
@@ -110,97 +109,4 @@ fn a_producer_that_panics_ends_the_readers_loop_after_the_last_result() {
     assert!(producer.join().is_err());
     assert_eq!(sorted(read), (0..JOBS).collect::<Vec<_>>());
     assert_eq!((ledger.runs(), ledger.drops()), (JOBS, JOBS));
-}
-
-/// Captured by a job: counts its drop, then panics in it.
-struct PanicsOnDrop(Arc<AtomicUsize>);
-
-impl Drop for PanicsOnDrop {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-        panic!("a job's capture panicked in its drop");
-    }
-}
-
-const STRANDED: usize = 3;
-
-/// A 2-worker pool whose workers are banished and gone, whose third
-/// worker's setup fails, and whose inbox holds `STRANDED` jobs that
-/// capture a `PanicsOnDrop`: its exile can only hand them back.
-fn stranded_jobs<'a>(
-    pool: &worklight::Pool<'a, impl worklight::Kind<Item = worklight::Job<'a, u32>>>,
-    stops: &crossbeam_channel::Receiver<usize>,
-    dropped: &Arc<AtomicUsize>,
-) {
-    assert_eq!(pool.banish(2), 2);
-    stops.recv_timeout(GUARD).unwrap();
-    stops.recv_timeout(GUARD).unwrap();
-    for _ in 0..STRANDED {
-        let capture = PanicsOnDrop(Arc::clone(dropped));
-        pool.inbox
-            .put(move || {
-                let _keep = &capture;
-                1
-            })
-            .unwrap();
-    }
-}
-
-fn setup_fails_past_two(w: &worklight::WorkerInfo) -> Result<(), &'static str> {
-    if w.index() < 2 {
-        Ok(())
-    } else {
-        Err("no third connection")
-    }
-}
-
-/// Dropping a pool whose exile would hand jobs back drops them unrun; each
-/// job's `Drop` panic is caught there, so none escapes the pool's drop
-/// (which may run in an unwind already) and two of them do not abort.
-#[test]
-fn dropping_a_pool_drops_the_jobs_it_could_not_run_each_on_its_own() {
-    let dropped = Arc::new(AtomicUsize::new(0));
-    let (threads, stops) = common::Threads::with_stops();
-    let pool = WorkerPool::builder()
-        .workers(2)
-        .worker_setup(setup_fails_past_two)
-        .on_worker_start(threads.on_start())
-        .on_worker_stop(threads.on_stop())
-        .build()
-        .unwrap();
-    stranded_jobs(&pool, &stops, &dropped);
-    let dropping = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(pool)));
-    assert!(
-        dropping.is_ok(),
-        "a job's drop panic escaped the pool's drop"
-    );
-    assert_eq!(dropped.load(SeqCst), STRANDED);
-    assert_eq!(threads.live(), 0);
-}
-
-/// A scoped pool whose closure panics drops the jobs it could not run
-/// before the closure's panic goes on; their `Drop` panics are caught, so
-/// the closure's own panic is the one the caller sees, and no abort.
-#[test]
-fn a_scoped_pool_whose_closure_panics_drops_its_unrun_jobs_before_the_unwind() {
-    let dropped = Arc::new(AtomicUsize::new(0));
-    let (threads, stops) = common::Threads::with_stops();
-    let scoped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        WorkerPool::builder()
-            .workers(2)
-            .worker_setup(setup_fails_past_two)
-            .on_worker_start(threads.on_start())
-            .on_worker_stop(threads.on_stop())
-            .scope(|pool| {
-                stranded_jobs(pool, &stops, &dropped);
-                panic!("the closure's own panic");
-            })
-    }));
-    let payload = scoped.expect_err("the closure's panic goes on to the caller");
-    assert_eq!(
-        payload.downcast_ref::<&str>(),
-        Some(&"the closure's own panic")
-    );
-    assert_eq!(dropped.load(SeqCst), STRANDED);
-    assert_eq!(threads.live(), 0);
 }
