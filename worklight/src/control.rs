@@ -201,12 +201,17 @@ impl Control {
     }
 
     /// Adds up to `n` banish tokens, never more than the active workers
-    /// not already banished. Returns how many were added. Inbox lock held.
-    pub(crate) fn banish(&self, n: usize) -> usize {
+    /// not already banished; a self-sizing pool keeps its min, and its last
+    /// worker while `jobs_wait` (as `takes_banish` would, which cancels a
+    /// token that comes to the last worker with jobs waiting). Returns how
+    /// many were added. Inbox lock held.
+    pub(crate) fn banish(&self, n: usize, jobs_wait: bool) -> usize {
         let (active, pending) = self.counts();
         let size = active.saturating_sub(pending);
         let n = match &self.scaling {
-            Some(policy) => policy.clamp_banish(n, size),
+            Some(policy) => policy
+                .clamp_banish(n, size)
+                .min(size.saturating_sub(usize::from(jobs_wait))),
             None => n.min(size),
         };
         self.set_counts(active, pending + n);

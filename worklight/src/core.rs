@@ -503,7 +503,7 @@ impl<'a, K: Kind + 'a> Core<'a, K> {
         if self.ctl.mode() != Mode::Run {
             return 0;
         }
-        let n = self.ctl.banish(n);
+        let n = self.ctl.banish(n, st.unstarted() > 0);
         self.wake(st);
         n
     }

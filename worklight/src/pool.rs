@@ -367,8 +367,10 @@ impl<'a, K: Kind + 'a> Pool<'a, K> {
     /// self-sizing pool, never below its min).
     /// Banishing every worker while jobs are queued is allowed: the jobs wait
     /// for `summon`, and an exile starts a worker to run them. (A self-sizing
-    /// pool keeps its last worker while jobs are queued instead: that
-    /// banish is cancelled, and the worker stays.) Workers still waiting
+    /// pool keeps its last worker while jobs are queued instead: the
+    /// banish leaves it out of its count; and should jobs be put after the
+    /// banish, before the last worker has left, that worker's banish is
+    /// cancelled, and it stays.) Workers still waiting
     /// out a stagger ([`summon_staggered`](Pool::summon_staggered),
     /// [`Builder::stagger`](crate::Builder::stagger)) retire first, before
     /// any worker that takes jobs.

@@ -204,10 +204,25 @@ fn banishing_every_worker_of_a_min_zero_pool_never_strands_queued_jobs() {
     pool.inbox.put(gate.hold(held.job(1))).unwrap();
     gate.wait_started(2);
     queued.put_all(&pool);
-    assert_eq!(pool.banish(2), 2);
-    assert_eq!(pool.poolsize(), 0);
+    assert_eq!(
+        pool.banish(2),
+        1,
+        "the last worker is kept for the queued jobs"
+    );
+    assert_eq!(pool.poolsize(), 1);
 
     gate.open();
+    the_last_worker_stays_for_the_queued_jobs(&pool, &held, &queued, &mut stops);
+}
+
+/// Of the 2 workers banished while they ran `held`'s jobs, the last to
+/// finish stays and runs `queued`'s 4; the other retires.
+fn the_last_worker_stays_for_the_queued_jobs(
+    pool: &WorkerPool<usize>,
+    held: &Tally,
+    queued: &Tally,
+    stops: &mut Stops,
+) {
     let mut got: Vec<usize> = (0..6)
         .map(|_| pool.outbox.get_timeout(GUARD).unwrap())
         .collect();
@@ -219,6 +234,26 @@ fn banishing_every_worker_of_a_min_zero_pool_never_strands_queued_jobs() {
     let m = pool.metrics();
     assert_eq!((m.alive, m.spawned, m.retired), (1, 2, 1));
     pool.exile().unwrap();
+}
+
+/// Jobs put after a banish of every worker, while the banished workers are
+/// still busy (they count towards `max` until they leave, so the puts start
+/// no one): the last of them to finish stays for the jobs.
+#[test]
+fn jobs_put_after_a_banish_of_every_worker_keep_the_last_one() {
+    let (pool, mut stops) = sizing(Summoning::new(0, 2).rate(2));
+    let gate = Gate::new();
+    let held = Tally::new(2);
+    let queued = Tally::new(4);
+    pool.inbox.put(gate.hold(held.job(0))).unwrap();
+    pool.inbox.put(gate.hold(held.job(1))).unwrap();
+    gate.wait_started(2);
+    assert_eq!(pool.banish(2), 2, "no job waits: both may go");
+    assert_eq!(pool.poolsize(), 0);
+    queued.put_all(&pool);
+
+    gate.open();
+    the_last_worker_stays_for_the_queued_jobs(&pool, &held, &queued, &mut stops);
 }
 
 #[test]
