@@ -465,6 +465,12 @@ impl<K: Kind> Builder<K> {
     /// thread the system refuses, a failed setup) leaves every job on the
     /// inbox.
     ///
+    /// Unlike the outbox and the errbox, which take any [`Sink`], the inbox
+    /// is always an [`Inbox`]: the workers take jobs from it in batches
+    /// and sleep on it, which no other queue type could offer. Feed it from
+    /// another source with a thread that puts what it reads (a bounded
+    /// inbox holds that thread back when the workers fall behind).
+    ///
     /// ```
     /// use worklight::{Inbox, Job, WorkerPool};
     /// let shared: Inbox<Job<'static, u8>> = Inbox::bounded(100).unwrap();
